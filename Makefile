@@ -1,0 +1,56 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+# The bundled corpora live beside the project; never copied into it.
+ifneq ($(wildcard ../shared/data),)
+export TRIAGE_DATA_DIR ?= $(abspath ../shared/data)
+endif
+
+.PHONY: help install system-deps demo test test-fast lint bench clean
+
+help:
+	@echo "make demo   - install, train small local models if missing, route sample messages"
+	@echo "make test   - install everything (Python deps, torch CPU, redis-server) and run all tests"
+	@echo "make bench  - CPU inference benchmarks (writes reports/bench-*.json)"
+	@echo "make lint   - ruff and mypy"
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# CPU torch first: a bare `torch` requirement on a fresh venv would pull a multi-GB CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev,offline-base]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Real services for the integration tests: redis-server (and PostgreSQL when available).
+system-deps:
+	@command -v redis-server >/dev/null || { \
+	  echo "installing redis-server (apt)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
+
+demo: install
+	$(PY) -m triage.cli demo
+
+test: install system-deps
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not slow and not services"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy triage stages policies review_queue training
+
+bench: install
+	$(PY) -m triage.cli bench
+
+clean:
+	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache

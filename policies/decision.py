@@ -1,0 +1,27 @@
+"""The routing decision returned for every message."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stages.results import Evidence
+
+
+class Decision(BaseModel):
+    """What to do with one message, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: str = Field(description="Policy action, e.g. 'urgent_human_review'.")
+    human: bool = Field(description="True when the message goes to the human review queue.")
+    priority: int | None = Field(default=None, description="Queue priority (0 first) if human.")
+    crisis: bool = Field(description="Stage one passed its threshold or the safety net fired.")
+    crisis_score: float = Field(ge=0.0, le=1.0, description="Stage one's crisis probability.")
+    support: str | None = Field(default=None, description="Stage two's support class.")
+    support_scores: dict[str, float] = Field(default_factory=dict)
+    reasons: list[str] = Field(description="Machine-readable reasons, most important first.")
+    evidence: tuple[Evidence, ...] = Field(default=(), description="Spans that drove a flag.")
+    case_id: str | None = Field(default=None, description="Set when a human case was persisted.")
+    policy_version: str = Field(description="Version of the policy that decided.")
+    message_length: int = Field(ge=0, description="Length of the message in characters.")
+    conversation_id: str | None = None

@@ -1,0 +1,150 @@
+"""The policy engine: a pure function of (stage results, policy) -> Decision."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from policies.decision import Decision
+from policies.schema import Policy
+from stages.labels import CRISIS, SUPPORT_LABELS
+from stages.results import StageResult
+
+# Used when the policy itself cannot be evaluated: nothing else can be trusted, so a human
+# looks at the message first.
+FAIL_SAFE_ACTION = "urgent_human_review"
+FAIL_SAFE_VERSION = "fail-safe"
+
+
+def fail_safe_decision(
+    reason: str, *, message_length: int, conversation_id: str | None = None,
+    policy: Policy | None = None,
+) -> Decision:
+    """A decision that sends the message to a human because part of the path failed."""
+    action = policy.rules.fail_safe if policy is not None else FAIL_SAFE_ACTION
+    priority = policy.action(action).priority if policy is not None else 0
+    return Decision(
+        action=action,
+        human=True,
+        priority=priority,
+        crisis=False,
+        crisis_score=0.0,
+        reasons=[f"fail_safe:{reason}"],
+        policy_version=policy.version if policy is not None else FAIL_SAFE_VERSION,
+        message_length=message_length,
+        conversation_id=conversation_id,
+    )
+
+
+def needs_support_stage(policy: Policy, safety: StageResult, crisis: StageResult) -> bool:
+    """False when stage two cannot change the action (the message is already crisis)."""
+    if policy.support_stage == "always":
+        return True
+    return not (
+        safety.ok and safety.label == CRISIS or crisis.ok and _crisis_flag(policy, crisis)[0]
+    )
+
+
+def _crisis_flag(policy: Policy, crisis: StageResult) -> tuple[bool, float, float]:
+    score = crisis.scores.get(CRISIS, 0.0)
+    threshold = policy.thresholds.crisis
+    if threshold is None:
+        threshold = crisis.threshold if crisis.threshold is not None else 0.5
+    return score >= threshold, score, threshold
+
+
+def decide(
+    policy: Policy,
+    *,
+    safety: StageResult,
+    crisis: StageResult,
+    support: StageResult | None,
+    message_length: int,
+    conversation_id: str | None = None,
+) -> Decision:
+    """Apply the policy's rules, in order, to one message's stage results."""
+    reasons: list[str] = []
+    failed = [r for r in (safety, crisis, support) if r is not None and not r.ok]
+    if failed:
+        reasons.append("fail_safe:model_error")
+        reasons += [f"stage_failed:{r.stage}:{r.error}" for r in failed]
+
+    net_fired = safety.ok and safety.label == CRISIS
+    reasons += [f"safety_net:{c}" for c in dict.fromkeys(e.category for e in safety.evidence)]
+    crisis_flag, crisis_score, crisis_threshold = (
+        _crisis_flag(policy, crisis) if crisis.ok else (False, 0.0, 1.0)
+    )
+    if crisis_flag:
+        reasons.append(f"stage_one:{crisis_score:.2f}>={crisis_threshold:.2f}")
+
+    support_label, support_scores, confident = None, {}, False
+    if support is not None and support.ok:
+        support_label, support_scores = support.label, dict(support.scores)
+        if support_label not in SUPPORT_LABELS:
+            raise ValueError(f"stage two returned unknown support class {support_label!r}")
+        threshold = policy.thresholds.support.get(support_label, support.threshold or 0.0)
+        confident = support_scores[support_label] >= threshold
+
+    if failed:
+        action = policy.rules.fail_safe
+    elif net_fired or crisis_flag:
+        action = policy.rules.crisis
+    elif support is None:
+        # Stage two was skipped although the message is not crisis: cannot happen by
+        # needs_support_stage, but if it does, a person decides.
+        action = policy.rules.low_confidence
+        reasons.append("low_confidence:no_support_stage")
+    elif not confident:
+        action = policy.rules.low_confidence
+        reasons.append(f"low_confidence:{support_label}:{support_scores[support_label]:.2f}")
+    else:
+        action = policy.rules.support[support_label]  # type: ignore[index]
+        reasons.append(f"support:{support_label}")
+
+    spec = policy.action(action)
+    return Decision(
+        action=action,
+        human=spec.human,
+        priority=spec.priority if spec.human else None,
+        crisis=net_fired or crisis_flag,
+        crisis_score=crisis_score,
+        support=support_label,
+        support_scores=support_scores,
+        reasons=reasons,
+        evidence=safety.evidence,
+        policy_version=policy.version,
+        message_length=message_length,
+        conversation_id=conversation_id,
+    )
+
+
+def decide_empty(
+    policy: Policy, *, message_length: int = 0, conversation_id: str | None = None
+) -> Decision:
+    """The decision for an empty or whitespace-only message."""
+    spec = policy.action(policy.rules.empty_message)
+    return Decision(
+        action=policy.rules.empty_message,
+        human=spec.human,
+        priority=spec.priority if spec.human else None,
+        crisis=False,
+        crisis_score=0.0,
+        reasons=["empty_message"],
+        policy_version=policy.version,
+        message_length=message_length,
+        conversation_id=conversation_id,
+    )
+
+
+def decide_batch(
+    policy: Policy,
+    safety: Sequence[StageResult],
+    crisis: Sequence[StageResult],
+    support: Sequence[StageResult | None],
+    lengths: Sequence[int],
+    conversation_ids: Sequence[str | None],
+) -> list[Decision]:
+    """``decide`` for each message of a batch."""
+    return [
+        decide(policy, safety=s, crisis=c, support=p, message_length=n, conversation_id=cid)
+        for s, c, p, n, cid in zip(safety, crisis, support, lengths, conversation_ids, strict=True)
+    ]

@@ -1,0 +1,1 @@
+"""crisis-triage: review_queue."""

@@ -1,0 +1,70 @@
+"""Engine creation: durable SQLite settings, serialised writers, audit triggers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel, create_engine
+
+from review_queue import models  # noqa: F401  (registers the tables)
+
+_SQLITE_TRIGGERS = [
+    """CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON auditrecord
+       BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON auditrecord
+       BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END""",
+]
+_POSTGRES_TRIGGERS = [
+    """CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$
+       BEGIN RAISE EXCEPTION 'audit records are append-only'; END; $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS audit_no_change ON auditrecord",
+    """CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON auditrecord
+       FOR EACH ROW EXECUTE FUNCTION audit_append_only()""",
+    "DROP TRIGGER IF EXISTS audit_no_truncate ON auditrecord",
+    """CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON auditrecord
+       FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()""",
+]
+
+
+def make_engine(url: str, *, timeout_s: float = 5.0) -> Engine:
+    """An engine whose transactions take the write lock up front (audit chain order).
+
+    SQLite: WAL with synchronous=FULL, ``BEGIN IMMEDIATE``, and a fresh connection per use
+    (NullPool), so a database that disappears is noticed at once. PostgreSQL: a transaction
+    advisory lock taken by the store before appending to the chain.
+    """
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, poolclass=NullPool, connect_args={"timeout": timeout_s, "check_same_thread": False}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": int(timeout_s)})
+
+
+def create_schema(engine: Engine) -> None:
+    """Create tables and the triggers that refuse UPDATE/DELETE on audit records."""
+    SQLModel.metadata.create_all(engine)
+    triggers = _SQLITE_TRIGGERS if engine.dialect.name == "sqlite" else _POSTGRES_TRIGGERS
+    with engine.begin() as conn:
+        for statement in triggers:
+            conn.execute(text(statement))

@@ -1,0 +1,188 @@
+"""The only code that writes cases and routing decisions to the database.
+
+A human case, its outbox row and the decision's audit record commit in one transaction
+before ``route()`` returns. If the database cannot take them, they are appended to the local
+spool (fsync'd) and replayed into the database later: nothing acknowledged is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from policies.decision import Decision
+from policies.schema import Policy
+from review_queue import audit
+from review_queue.database import create_schema, make_engine
+from review_queue.models import Case, OutboxRow, utcnow
+from review_queue.privacy import load_or_create_key, message_hmac
+from review_queue.spool import Spool
+from stages.errors import TriageError
+
+log = logging.getLogger(__name__)
+
+ROUTER = "router"
+
+
+class DatabaseUnavailable(TriageError):
+    """The database refused a write; the caller spools the batch."""
+
+
+def case_row(
+    decision: Decision, text: str, *, key: bytes, policy: Policy, tenant: str | None = None
+) -> Case:
+    """The case for a human decision (message text only if the policy allows it)."""
+    assert decision.case_id is not None and decision.priority is not None
+    now = utcnow()
+    sla = policy.actions[decision.action].sla_minutes if decision.action in policy.actions else 5
+    return Case(
+        id=decision.case_id,
+        created_at=now,
+        conversation_id=decision.conversation_id,
+        tenant=tenant,
+        action=decision.action,
+        priority=decision.priority,
+        crisis=decision.crisis,
+        crisis_score=decision.crisis_score,
+        support=decision.support,
+        reasons=json.dumps(decision.reasons),
+        decision=decision.model_dump_json(),
+        policy_version=decision.policy_version,
+        message_hmac=message_hmac(key, text),
+        message_length=len(text),
+        message_text=text if policy.privacy.store_raw_text else None,
+        sla_deadline=now + timedelta(minutes=sla) if sla else None,
+    )
+
+
+def decision_event(decision: Decision, digest: str, tenant: str | None) -> audit.AuditEvent:
+    """The audit event for a routing decision."""
+    payload = decision.model_dump(mode="json") | {"message_hmac": digest, "tenant": tenant}
+    return audit.AuditEvent(event="decision", actor=ROUTER, payload=payload,
+                            case_id=decision.case_id)
+
+
+class CaseStore:
+    """Persists decisions and human cases; spools them when the database is down."""
+
+    def __init__(self, database_url: str, *, state_dir: str | Path,
+                 hmac_key: bytes | None = None, timeout_s: float = 5.0) -> None:
+        self.database_url = database_url
+        self.state_dir = Path(state_dir)
+        self.engine = make_engine(database_url, timeout_s=timeout_s)
+        self.spool = Spool(self.state_dir / "spool.jsonl")
+        self.anchor = self.state_dir / "audit.head"
+        self.key = hmac_key or load_or_create_key(self.state_dir / "hmac.key")
+        self._schema_ready = False
+        try:
+            self.ensure_schema()
+        except DatabaseUnavailable as exc:
+            log.error("database unavailable at start; cases will be spooled: %s", exc)
+
+    def ensure_schema(self) -> None:
+        """Create tables and triggers once per process."""
+        if self._schema_ready:
+            return
+        try:
+            create_schema(self.engine)
+        except (SQLAlchemyError, OSError) as exc:
+            raise DatabaseUnavailable(_short(exc)) from exc
+        self._schema_ready = True
+
+    def session(self) -> Session:
+        """A session on this store's database (for the queue and the CLI)."""
+        return Session(self.engine, expire_on_commit=False)
+
+    def _rows(self, decisions: Sequence[Decision], texts: Sequence[str], policy: Policy,
+              tenant: str | None) -> tuple[list[Case], list[audit.AuditEvent]]:
+        cases, events = [], []
+        for decision, text in zip(decisions, texts, strict=True):
+            digest = message_hmac(self.key, text)
+            if decision.human and decision.case_id is not None:
+                cases.append(case_row(decision, text, key=self.key, policy=policy, tenant=tenant))
+            events.append(decision_event(decision, digest, tenant))
+        return cases, events
+
+    def record(self, decisions: Sequence[Decision], texts: Sequence[str], policy: Policy,
+               *, tenant: str | None = None) -> None:
+        """Commit cases, outbox rows and audit records in one transaction, or raise."""
+        cases, events = self._rows(decisions, texts, policy, tenant)
+        try:
+            self.ensure_schema()
+            self._commit(cases, events)
+        except (SQLAlchemyError, OSError) as exc:
+            self._schema_ready = False  # the database may come back empty: check again
+            raise DatabaseUnavailable(_short(exc)) from exc
+        if self.spool.pending():
+            self.replay_spool()
+
+    def _commit(self, cases: list[Case], events: list[audit.AuditEvent]) -> None:
+        with self.session() as session, session.begin():
+            for case in cases:
+                session.add(case)
+                session.add(OutboxRow(case_id=case.id))
+            session.flush()
+            head = audit.append(session, events)
+        if head is not None:
+            audit.write_anchor(self.anchor, head)
+
+    def spool_batch(self, decisions: Sequence[Decision], texts: Sequence[str], policy: Policy,
+                    *, tenant: str | None = None) -> None:
+        """Durably keep a batch the database refused (raises OSError if the disk fails too)."""
+        cases, events = self._rows(decisions, texts, policy, tenant)
+        self.spool.append({
+            "cases": [c.model_dump(mode="json") for c in cases],
+            "events": [
+                {"event": e.event, "actor": e.actor, "payload": e.payload,
+                 "case_id": e.case_id, "at": utcnow().isoformat()}
+                for e in events
+            ],
+        })
+
+    def replay_spool(self) -> int:
+        """Move spooled batches into the database; idempotent by case id."""
+        try:
+            self.ensure_schema()
+            return self.spool.drain(self._replay)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("spool replay postponed: %s", _short(exc))
+            return 0
+
+    def _replay(self, entries: list[dict[str, Any]]) -> None:
+        with self.session() as session, session.begin():
+            events = []
+            for entry in entries:
+                fresh: set[str | None] = {None}
+                for raw in entry["cases"]:
+                    if session.get(Case, raw["id"]) is not None:
+                        continue  # replayed before a crash cut the truncate short
+                    case = Case.model_validate(_parse_datetimes(raw))
+                    session.add(case)
+                    session.add(OutboxRow(case_id=case.id))
+                    fresh.add(case.id)
+                events += [audit.AuditEvent(**e) for e in entry["events"] if e["case_id"] in fresh]
+            session.flush()
+            head = audit.append(session, events)
+        if head is not None:
+            audit.write_anchor(self.anchor, head)
+
+
+def _parse_datetimes(raw: dict[str, Any]) -> dict[str, Any]:
+    out = dict(raw)
+    for key in ("created_at", "sla_deadline", "claim_expires_at", "delivered_at"):
+        if isinstance(out.get(key), str):
+            out[key] = datetime.fromisoformat(out[key])
+    return out
+
+
+def _short(exc: BaseException) -> str:
+    """The error without the SQL statement and parameters (they may hold message data)."""
+    orig = getattr(exc, "orig", None)
+    return f"{type(exc).__name__}: {orig if orig is not None else str(exc).splitlines()[0]}"

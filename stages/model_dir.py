@@ -1,0 +1,69 @@
+"""The model-directory format shared by training (writer) and the stages (reader).
+
+A stage directory holds a Hugging Face checkpoint (``config.json``, weights, tokenizer) and
+``triage_stage.yaml`` with the label map, the tuned thresholds and how texts are truncated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from stages.errors import ModelDirError
+from stages.labels import CRISIS
+
+CARD_FILE = "triage_stage.yaml"
+Task = Literal["crisis", "support", "emotion"]
+
+
+class StageCard(BaseModel):
+    """What a stage needs to know besides the weights."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: Task = Field(description="crisis (binary), support (five classes) or emotion.")
+    labels: list[str] = Field(min_length=2, description="Output index -> label name.")
+    thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="crisis: {'crisis': t}; multi-class: per-class minimum probability.",
+    )
+    max_length: int = Field(default=256, ge=8, le=8192, description="Tokens per window.")
+    head_fraction: float = Field(
+        default=0.25, ge=0.0, le=1.0, description="Share of a long text's tokens kept from its start."
+    )
+    base_model: str | None = Field(default=None, description="Checkpoint it was fine-tuned from.")
+    metrics: dict[str, float] = Field(default_factory=dict, description="Validation metrics.")
+
+    @model_validator(mode="after")
+    def _check(self) -> StageCard:
+        unknown = set(self.thresholds) - set(self.labels)
+        if unknown:
+            raise ValueError(f"thresholds for unknown labels {sorted(unknown)}")
+        if self.task == "crisis" and CRISIS not in self.labels:
+            raise ValueError(f"a crisis stage needs a {CRISIS!r} label, got {self.labels}")
+        for label, value in self.thresholds.items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"threshold for {label!r} must be in [0, 1], got {value}")
+        return self
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the card into ``directory``."""
+        path = Path(directory) / CARD_FILE
+        path.write_text(yaml.safe_dump(self.model_dump(), sort_keys=False), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, directory: str | Path) -> StageCard:
+        """Read the card of a local model directory."""
+        path = Path(directory) / CARD_FILE
+        try:
+            return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except FileNotFoundError as exc:
+            raise ModelDirError(
+                f"{directory} has no {CARD_FILE}: train it with `triage train` or run `make demo`"
+            ) from exc
+        except (OSError, yaml.YAMLError, ValidationError) as exc:
+            raise ModelDirError(f"{path} is invalid: {exc}") from exc

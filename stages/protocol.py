@@ -1,0 +1,23 @@
+"""The one protocol every scoring stage follows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from stages.results import StageResult
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """Anything that scores a batch of texts: a model stage or the rule safety net.
+
+    ``predict`` returns one result per text, in order. It may raise; the facade turns an
+    exception into fail-safe results for the affected texts.
+    """
+
+    name: str
+
+    def predict(self, texts: Sequence[str]) -> list[StageResult]:
+        """Score each text."""
+        ...

@@ -1,0 +1,101 @@
+"""The safety net: a rule stage that fires on explicit crisis language, whatever the models say."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from stages.errors import ConfigError
+from stages.labels import CRISIS, NOT_CRISIS
+from stages.normalize import compile_phrases, normalize
+from stages.results import Evidence, StageResult
+
+
+class PhraseCategory(BaseModel):
+    """A named list of crisis phrases."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(description="What the phrases of this category indicate.")
+    phrases: list[str] = Field(min_length=1, description="Phrases in plain lower-case English.")
+
+
+class PhraseLists(BaseModel):
+    """The safety net's data file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(description="Format version of the phrase file.")
+    categories: dict[str, PhraseCategory] = Field(min_length=1)
+    negatives: list[str] = Field(
+        default_factory=list, description="Idioms whose matches are not crisis language."
+    )
+
+
+def default_phrase_file() -> Path:
+    """Path of the phrase lists shipped with the library."""
+    return Path(str(resources.files("stages") / "safety_net.yaml"))
+
+
+def load_phrase_lists(path: str | Path | None = None) -> PhraseLists:
+    """Read and validate a phrase-list YAML file (the shipped one by default)."""
+    path = Path(path) if path is not None else default_phrase_file()
+    try:
+        return PhraseLists.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise ConfigError(f"safety-net phrase file {path} is invalid: {exc}") from exc
+
+
+class SafetyNet:
+    """Flags explicit crisis language in the whole normalised text, one evidence span per match."""
+
+    name = "safety_net"
+
+    def __init__(self, phrases: PhraseLists | None = None) -> None:
+        self.phrases = phrases if phrases is not None else load_phrase_lists()
+        self._entries = [
+            (category, phrase)
+            for category, entry in self.phrases.categories.items()
+            for phrase in entry.phrases
+        ]
+        self._positive = compile_phrases([phrase for _, phrase in self._entries])
+        self._negative = (
+            compile_phrases(self.phrases.negatives) if self.phrases.negatives else None
+        )
+
+    def matches(self, text: str) -> tuple[Evidence, ...]:
+        """Evidence spans for every crisis phrase in ``text`` outside a negative idiom."""
+        normalised = normalize(text)
+        idioms = (
+            [m.span() for m in self._negative.finditer(normalised)] if self._negative else []
+        )
+        found = []
+        for match in self._positive.finditer(normalised):
+            start, end = match.span()
+            if any(start < i_end and i_start < end for i_start, i_end in idioms):
+                continue
+            category, phrase = self._entries[int(match.lastgroup[1:])]  # type: ignore[index]
+            found.append(Evidence(category=category, phrase=phrase, start=start, end=end))
+        return tuple(found)
+
+    def predict(self, texts: Sequence[str]) -> list[StageResult]:
+        """Label each text ``crisis`` when any phrase matches, with the matches as evidence."""
+        results = []
+        for text in texts:
+            evidence = self.matches(text)
+            fired = bool(evidence)
+            results.append(
+                StageResult(
+                    stage=self.name,
+                    label=CRISIS if fired else NOT_CRISIS,
+                    scores={CRISIS: 1.0 if fired else 0.0},
+                    threshold=1.0,
+                    evidence=evidence,
+                )
+            )
+        return results

@@ -1,0 +1,126 @@
+"""Break the model, the policy and the database for real: every message still reaches a human."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from sqlmodel import select
+
+from review_queue.audit import verify
+from review_queue.models import AuditRecord, Case
+from stages.model_dir import StageCard
+from tests_support import assert_human
+from tiny_models import tiny_stage
+from triage import Triage
+
+
+def test_when_model_outputs_nan_then_human_with_reason(triage: Triage) -> None:
+    with torch.no_grad():
+        for p in triage.crisis_stage.model.parameters():  # type: ignore[attr-defined]
+            p.fill_(float("nan"))
+    d = triage.route("hello, what are your opening hours?")
+    assert_human(d, "fail_safe:model_error")
+    assert "stage_failed:crisis:StageError" in d.reasons
+    assert d.case_id is not None
+
+
+def test_when_model_raises_then_only_that_batch_member_fails(triage: Triage) -> None:
+    # Shrink the embedding table: any token id past 100 now raises IndexError inside torch.
+    model = triage.support_stage.model  # type: ignore[attr-defined]
+    model.resize_token_embeddings(100)
+    decisions = triage.route_many(["", "zebra quantum xylophone"])
+    assert decisions[0].reasons == ["empty_message"]
+    assert_human(decisions[1], "fail_safe:model_error")
+    assert any(r.startswith("stage_failed:support:") for r in decisions[1].reasons)
+
+
+def test_when_model_broken_safety_net_still_reports_crisis(triage: Triage) -> None:
+    with torch.no_grad():
+        for p in triage.crisis_stage.model.parameters():  # type: ignore[attr-defined]
+            p.fill_(float("nan"))
+    d = triage.route("i want to kill myself")
+    assert_human(d, "fail_safe:model_error")
+    assert d.crisis and "safety_net:self_harm_intent" in d.reasons
+
+
+def test_when_policy_cannot_judge_then_human(
+    make_triage: Callable[..., Triage], tmp_path: Path
+) -> None:
+    # A support model trained with a label set the policy does not know: a real misconfiguration.
+    odd = tiny_stage(tmp_path / "odd", "support")
+    card = StageCard.load(odd)
+    card.labels[card.labels.index("neutral")] = "chit_chat"
+    card.save(odd)
+    triage = make_triage(support_model=str(odd))
+    decisions = triage.route_many([f"message number {i}" for i in range(20)])
+    bad = [d for d in decisions if d.support is None and "fail_safe:policy_error" in d.reasons]
+    ok = [d for d in decisions if "fail_safe:policy_error" not in d.reasons]
+    assert all(d.human and d.case_id for d in bad)
+    assert len(bad) + len(ok) == 20
+
+
+def test_when_database_locked_then_spooled_and_replayed(
+    make_triage: Callable[..., Triage], tmp_path: Path
+) -> None:
+    triage = make_triage(database_timeout_s=0.2)
+    triage.route("warm up")
+    db = tmp_path / "state" / "triage.db"
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+    try:
+        flagged = triage.route("i'm going to end my life tonight")
+        calm = triage.route("thanks, that helped a lot")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert_human(flagged, "fail_safe:database_error")
+    assert_human(calm, "fail_safe:database_error")  # unknown state: a person looks
+    assert triage.store.spool.pending()
+
+    triage.route("database is back")  # the next successful write replays the spool
+    assert not triage.store.spool.pending()
+    with triage.store.session() as s:
+        for d in (flagged, calm):
+            case = s.get(Case, d.case_id)
+            assert case is not None and case.message_text is None
+        events = s.exec(select(AuditRecord.case_id)).all()
+        assert flagged.case_id in events and calm.case_id in events
+        assert verify(s, triage.store.anchor).ok
+
+
+def test_when_database_file_gone_then_spooled_and_replayed_into_new_database(
+    make_triage: Callable[..., Triage], tmp_path: Path
+) -> None:
+    db_dir = tmp_path / "db"
+    url = f"sqlite:///{db_dir / 'cases.db'}"
+    triage = make_triage(database_url=url)
+    for f in db_dir.iterdir():
+        f.unlink()
+    db_dir.rmdir()  # the volume is gone
+    d = triage.route("i have been saving up pills")
+    assert_human(d, "fail_safe:database_error")
+    db_dir.mkdir()  # the volume is back, empty
+    restarted = make_triage(database_url=url)  # a new process replays the spool at start
+    with restarted.store.session() as s:
+        assert s.get(Case, d.case_id) is not None
+
+
+def test_when_spool_replayed_twice_then_no_duplicates(
+    make_triage: Callable[..., Triage], tmp_path: Path
+) -> None:
+    triage = make_triage()
+    decisions = [triage.route("i want to die") for _ in range(3)]
+    entries = [
+        {"cases": [c.model_dump(mode="json") for c in _cases(triage, decisions)], "events": []}
+    ]
+    triage.store._replay(entries)  # a replay cut short before the spool was truncated
+    with triage.store.session() as s:
+        assert len(s.exec(select(Case)).all()) == 3
+
+
+def _cases(triage: Triage, decisions: list) -> list[Case]:
+    with triage.store.session() as s:
+        return [s.get(Case, d.case_id) for d in decisions]

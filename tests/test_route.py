@@ -1,0 +1,95 @@
+"""route() end to end on real (tiny) models, the shipped policy and SQLite."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from sqlmodel import select
+
+from review_queue.audit import verify
+from review_queue.models import AuditRecord, Case, OutboxRow
+from review_queue.privacy import message_hmac
+from stages.labels import SUPPORT_LABELS
+from triage import Triage
+
+POLICY_WITH_TEXT = "store_raw_text: true"
+
+
+def test_decision_fields(triage: Triage) -> None:
+    d = triage.route("what time does the clinic open?", conversation_id="c-17")
+    assert d.action in triage.policy.actions
+    assert 0.0 <= d.crisis_score <= 1.0
+    assert d.support in SUPPORT_LABELS
+    assert set(d.support_scores) == set(SUPPORT_LABELS)
+    assert abs(sum(d.support_scores.values()) - 1.0) < 1e-4
+    assert d.policy_version == triage.policy.version
+    assert d.conversation_id == "c-17"
+    assert d.reasons
+
+
+def test_when_crisis_then_case_persisted_before_return(triage: Triage) -> None:
+    d = triage.route("i am going to k1ll mys3lf tonight", conversation_id="c-1")
+    assert d.crisis and d.action == "urgent_human_review" and d.case_id
+    with triage.store.session() as s:
+        case = s.get(Case, d.case_id)
+        assert case is not None and case.priority == 0 and case.conversation_id == "c-1"
+        assert case.sla_deadline is not None
+        outbox = s.exec(select(OutboxRow).where(OutboxRow.case_id == d.case_id)).one()
+        assert outbox.status == "pending"
+        # privacy default: no text, a keyed hash and the length instead
+        assert case.message_text is None
+        assert case.message_hmac == message_hmac(triage.store.key, "i am going to k1ll mys3lf tonight")
+        assert case.message_length == len("i am going to k1ll mys3lf tonight")
+        assert json.loads(case.reasons) == d.reasons
+
+
+def test_every_decision_is_audited_without_text(triage: Triage) -> None:
+    texts = ["hello there", "i want to end my life, signed zebra-7731", ""]
+    decisions = triage.route_many(texts)
+    with triage.store.session() as s:
+        records = s.exec(select(AuditRecord)).all()
+        assert [r.event for r in records] == ["decision"] * 3
+        assert [json.loads(r.payload)["action"] for r in records] == [d.action for d in decisions]
+        assert not any("zebra-7731" in r.payload for r in records)
+        assert verify(s, triage.store.anchor).ok
+
+
+def test_when_policy_allows_then_text_stored(make_triage: Callable[..., Triage], tmp_path) -> None:
+    from policies.loader import default_policy_file
+
+    policy = tmp_path / "p.yaml"
+    policy.write_text(default_policy_file().read_text().replace("store_raw_text: false",
+                                                               POLICY_WITH_TEXT))
+    triage = make_triage(policy_path=policy)
+    d = triage.route("i want to end my life")
+    with triage.store.session() as s:
+        assert s.get(Case, d.case_id).message_text == "i want to end my life"
+
+
+def test_route_many_gives_the_same_decisions_as_route(triage: Triage) -> None:
+    texts = ["hello", "k i l l myself", "", "thanks so much!!", "why is the sky blue?" * 40,
+             "i'm so tired of everything"]
+    batch = triage.route_many(texts)
+    single = [triage.route(t) for t in texts]
+    strip = {"case_id"}
+    assert [b.model_dump(exclude=strip) for b in batch] == [
+        s.model_dump(exclude=strip) for s in single
+    ]
+    for b, s in zip(batch, single, strict=True):
+        assert (b.case_id is None) == (s.case_id is None)
+
+
+def test_when_policy_skips_stage_two_for_crisis_then_same_action(
+    make_triage: Callable[..., Triage], tmp_path
+) -> None:
+    from policies.loader import default_policy_file
+
+    policy = tmp_path / "p.yaml"
+    policy.write_text(default_policy_file().read_text().replace("support_stage: always",
+                                                               "support_stage: when_needed"))
+    lazy, eager = make_triage(policy_path=policy), make_triage()
+    texts = ["i want to kill myself", "hello friend"]
+    for a, b in zip(lazy.route_many(texts), eager.route_many(texts), strict=True):
+        assert (a.action, a.crisis, a.reasons) == (b.action, b.crisis, b.reasons)
+    assert lazy.route("i want to kill myself").support is None

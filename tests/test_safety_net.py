@@ -1,0 +1,94 @@
+"""The safety net fires on explicit crisis language, however spelled, and not on idioms."""
+
+from __future__ import annotations
+
+import pytest
+
+from stages.labels import CRISIS, NOT_CRISIS
+from stages.normalize import normalize
+from stages.safety_net import SafetyNet
+
+
+@pytest.fixture(scope="module")
+def net() -> SafetyNet:
+    return SafetyNet()
+
+
+FIRES = [
+    ("i want to kill myself", "self_harm_intent"),
+    ("k1ll mys3lf", "self_harm_intent"),
+    ("thinking about su1c1de", "self_harm_intent"),
+    ("i just want to unal1ve myself", "self_harm_intent"),
+    ("k i l l m y s e l f", "self_harm_intent"),
+    ("k.i.l.l my self", "self_harm_intent"),
+    ("killlll myselfff", "self_harm_intent"),
+    ("KILL MYSELF", "self_harm_intent"),
+    ("ki\u200bll my\u200dself", "self_harm_intent"),  # zero-width space / joiner
+    ("\u202ekill myself\u202c", "self_harm_intent"),  # bidi override
+    ("k\u0456ll mys\u0435lf", "self_harm_intent"),  # Cyrillic i and e
+    ("\uff4b\uff49\uff4c\uff4c \uff4d\uff59\uff53\uff45\uff4c\uff46", "self_harm_intent"),  # fullwidth
+    ("k\u0301i\u0308l\u0303l myself", "self_harm_intent"),  # zalgo marks
+    ("I don\u2019t want to live anymore", "self_harm_intent"),
+    ("everyone would be better off without me", "self_harm_intent"),
+    ("i feel suicidal tonight", "self_harm_intent"),
+    ("I wrote a suicide note", "suicide_plan"),
+    ("I've written letters to my family", "suicide_plan"),
+    ("i've been hoarding pills", "means"),
+    ("i bought a rope", "means"),
+    ("this is my last message", "imminent_danger"),
+    ("he hits me when he drinks", "abuse"),
+    ("my stepdad threatened to kill me", "abuse"),
+]
+
+DOES_NOT_FIRE = [
+    "this traffic is killing me",
+    "I'd kill for a coffee right now",
+    "my mom is going to kill me lol",
+    "you killed it on stage tonight",
+    "I'm dying to see that movie",
+    "I almost died laughing",
+    "I want to die of embarrassment",
+    "did you watch suicide squad?",
+    "september is suicide prevention month",
+    "skills for myself",
+    "I love this song so much",
+    "what time does the pharmacy close?",
+    "I have 30 pills left in my prescription",
+    "the bleeding edge of technology",
+]
+
+
+@pytest.mark.parametrize(("text", "category"), FIRES)
+def test_when_crisis_language_then_fires_with_category(
+    net: SafetyNet, text: str, category: str
+) -> None:
+    (result,) = net.predict([text])
+    assert result.label == CRISIS
+    assert category in {e.category for e in result.evidence}
+
+
+@pytest.mark.parametrize("text", DOES_NOT_FIRE)
+def test_when_idiom_or_everyday_text_then_does_not_fire(net: SafetyNet, text: str) -> None:
+    (result,) = net.predict([text])
+    assert result.label == NOT_CRISIS, result.evidence
+    assert result.evidence == ()
+
+
+def test_when_crisis_phrase_buried_in_long_text_then_found(net: SafetyNet) -> None:
+    text = "blah " * 200_000 + " i will end my life " + "blah " * 200_000
+    evidence = net.matches(text)
+    assert [e.category for e in evidence] == ["self_harm_intent"]
+    assert normalize(text)[evidence[0].start : evidence[0].end].startswith("end")
+
+
+def test_when_idiom_and_crisis_in_same_message_then_crisis_still_fires(net: SafetyNet) -> None:
+    (result,) = net.predict(["work is killing me and honestly i want to kill myself"])
+    assert result.label == CRISIS
+    assert [e.phrase for e in result.evidence] == ["kill my self"]
+
+
+def test_normalize_strips_invisible_and_folds_lookalikes() -> None:
+    assert normalize("K\u200bI\u2060L\ufeffL") == "kill"
+    assert normalize("\u0455u\u0456c\u0456d\u0435") == "suicide"  # Cyrillic dze, i, ie
+    assert normalize("a\x00b") == "ab"
+    assert normalize("\ud800x") == "x"

@@ -1,0 +1,186 @@
+"""``Triage``: the one call a chat platform makes for every incoming message."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from policies.decision import Decision
+from policies.engine import decide, decide_empty, fail_safe_decision, needs_support_stage
+from policies.holder import PolicyHolder
+from policies.loader import default_policy_file
+from policies.schema import Policy
+from review_queue.store import CaseStore, DatabaseUnavailable
+from stages.protocol import Stage
+from stages.results import StageResult
+from stages.safety_net import SafetyNet, load_phrase_lists
+from stages.transformer import TransformerStage
+from triage.settings import Settings, settings_from
+
+log = logging.getLogger("triage")
+
+
+def check_message(message: object, what: str = "message") -> str:
+    """Return ``message`` if it is a ``str``; raise a ``TypeError`` that says what to do."""
+    if isinstance(message, str):
+        return message
+    if isinstance(message, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"{what} must be str, got {type(message).__name__}: decode it first, "
+            "e.g. data.decode('utf-8', errors='replace')"
+        )
+    raise TypeError(f"{what} must be str, got {type(message).__name__}")
+
+
+def _check_id(value: object, what: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"{what} must be str or None, got {type(value).__name__}")
+
+
+class Triage:
+    """Route messages: safety net + stage one + stage two -> policy -> human queue.
+
+    ``Triage()`` uses the embedded defaults (local models in ``models/``, the shipped policy,
+    SQLite in ``.triage/``); keyword arguments override any ``Settings`` field.
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        self.settings = settings or settings_from(overrides)
+        s = self.settings
+        if s.threads:
+            torch.set_num_threads(s.threads)
+        device = s.resolved_device()
+        self.policies = PolicyHolder(s.policy_path or default_policy_file())
+        self.safety_net: Stage = SafetyNet(load_phrase_lists(s.phrases_path))
+        self.crisis_stage: Stage = TransformerStage(
+            "crisis", s.crisis_model, device=device, batch_size=s.batch_size
+        )
+        self.support_stage: Stage = TransformerStage(
+            "support", s.support_model, device=device, batch_size=s.batch_size
+        )
+        self.store = CaseStore(
+            s.resolved_database_url(), state_dir=s.state_dir, hmac_key=s.hmac_key_bytes(),
+            timeout_s=s.database_timeout_s,
+        )
+        self.store.replay_spool()
+
+    @property
+    def policy(self) -> Policy:
+        """The policy in force."""
+        return self.policies.policy
+
+    def route(self, message: str, *, conversation_id: str | None = None) -> Decision:
+        """Decide what to do with one message. Never raises on its content."""
+        check_message(message)
+        return self.route_many([message], conversation_ids=[conversation_id])[0]
+
+    def route_many(
+        self, messages: Sequence[str], *, conversation_ids: Sequence[str | None] | None = None
+    ) -> list[Decision]:
+        """``route`` for a batch: same decisions, far higher throughput."""
+        if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+            raise TypeError(
+                f"messages must be a list of str, got {type(messages).__name__}; "
+                "for one message use route()"
+            )
+        texts = [check_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
+        if conversation_ids is None:
+            ids: list[str | None] = [None] * len(texts)
+        else:
+            ids = [_check_id(c, f"conversation_ids[{i}]") for i, c in enumerate(conversation_ids)]
+            if len(ids) != len(texts):
+                raise ValueError(
+                    f"conversation_ids has {len(ids)} items for {len(texts)} messages"
+                )
+        if not texts:
+            return []
+        policy = self.policies.policy
+        try:
+            decisions = self._decide(texts, ids, policy)
+        except Exception:  # the last guard: whatever broke, a person looks
+            log.exception("routing failed; %d messages sent to humans", len(texts))
+            decisions = [
+                fail_safe_decision("internal_error", message_length=len(t), conversation_id=c,
+                                   policy=policy)
+                for t, c in zip(texts, ids, strict=True)
+            ]
+        decisions = [
+            d.model_copy(update={"case_id": str(uuid.uuid4())}) if d.human else d
+            for d in decisions
+        ]
+        return self._persist(decisions, texts, policy)
+
+    def _decide(self, texts: list[str], ids: list[str | None], policy: Policy) -> list[Decision]:
+        out: list[Decision | None] = [None] * len(texts)
+        live = []
+        for i, (text, cid) in enumerate(zip(texts, ids, strict=True)):
+            if text.strip():
+                live.append(i)
+            else:
+                out[i] = decide_empty(policy, message_length=len(text), conversation_id=cid)
+        live_texts = [texts[i] for i in live]
+        safety = self._score(self.safety_net, live_texts)
+        crisis = self._score(self.crisis_stage, live_texts)
+        wanted = [
+            j for j in range(len(live)) if needs_support_stage(policy, safety[j], crisis[j])
+        ]
+        support: list[StageResult | None] = [None] * len(live)
+        for j, result in zip(wanted, self._score(self.support_stage, [live_texts[j] for j in wanted]),
+                             strict=True):
+            support[j] = result
+        for j, i in enumerate(live):
+            try:
+                out[i] = decide(policy, safety=safety[j], crisis=crisis[j], support=support[j],
+                                message_length=len(texts[i]), conversation_id=ids[i])
+            except Exception:
+                log.exception("policy evaluation failed (policy %s)", policy.version)
+                out[i] = fail_safe_decision("policy_error", message_length=len(texts[i]),
+                                            conversation_id=ids[i], policy=policy)
+        return [d for d in out if d is not None]
+
+    def _score(self, stage: Stage, texts: list[str]) -> list[StageResult]:
+        """Run a stage; if the batch fails, score texts one by one so only bad ones fail."""
+        if not texts:
+            return []
+        try:
+            results = stage.predict(texts)
+            if len(results) == len(texts):
+                return results
+            raise RuntimeError(f"{stage.name} returned {len(results)} results for {len(texts)}")
+        except Exception as exc:
+            log.error("stage %s failed on a batch of %d: %s", stage.name, len(texts), exc)
+            if len(texts) == 1:
+                return [StageResult.failed(stage.name, type(exc).__name__)]
+        return [self._score(stage, [t])[0] for t in texts]
+
+    def _persist(self, decisions: list[Decision], texts: list[str], policy: Policy) -> list[Decision]:
+        try:
+            self.store.record(decisions, texts, policy)
+            return decisions
+        except DatabaseUnavailable as exc:
+            log.error("database unavailable; spooling %d decisions: %s", len(decisions), exc)
+        decisions = [_database_fail_safe(d, policy) for d in decisions]
+        try:
+            self.store.spool_batch(decisions, texts, policy)
+        except OSError:
+            log.critical("spool write failed too; %d human decisions not persisted", len(decisions))
+            return [
+                d.model_copy(update={"case_id": None, "reasons": [*d.reasons, "fail_safe:spool_error"]})
+                for d in decisions
+            ]
+        return decisions
+
+
+def _database_fail_safe(decision: Decision, policy: Policy) -> Decision:
+    """The database failed: every message of the batch goes to a human, and says why."""
+    update: dict[str, Any] = {"reasons": ["fail_safe:database_error", *decision.reasons]}
+    if not decision.human:
+        action = policy.rules.fail_safe
+        update |= {"action": action, "human": True, "priority": policy.action(action).priority,
+                   "case_id": str(uuid.uuid4())}
+    return decision.model_copy(update=update)

@@ -1,0 +1,98 @@
+"""Settings: explicit arguments, then ``TRIAGE_*`` environment variables, then a YAML file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Everything ``Triage()`` needs; each field is also ``TRIAGE_<NAME>`` in the environment.
+
+    A YAML file named by ``TRIAGE_SETTINGS_FILE`` (default ``triage.yaml`` if present) may set
+    the same fields; explicit arguments win over the environment, which wins over the file.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="forbid")
+
+    crisis_model: str = Field(
+        default="models/crisis", description="Stage one: model directory or Hugging Face name."
+    )
+    support_model: str = Field(
+        default="models/support", description="Stage two: model directory or Hugging Face name."
+    )
+    policy_path: Path | None = Field(
+        default=None, description="Policy YAML; the shipped default policy when unset."
+    )
+    phrases_path: Path | None = Field(
+        default=None, description="Safety-net phrase lists; the shipped ones when unset."
+    )
+    state_dir: Path = Field(
+        default=Path(".triage"), description="Local state: SQLite file, spool, HMAC key, anchor."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<state_dir>/triage.db. "
+        "PostgreSQL: postgresql+psycopg://user:pass@host/db.",
+    )
+    database_timeout_s: float = Field(
+        default=5.0, gt=0, description="How long a write waits for a locked/slow database."
+    )
+    broker_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Celery broker for the review queue."
+    )
+    device: str = Field(default="auto", description="'auto', 'cpu', 'cuda', 'cuda:1', ...")
+    batch_size: int = Field(default=32, ge=1, le=4096, description="Texts per model batch.")
+    threads: int | None = Field(
+        default=None, ge=1, description="Torch CPU threads (default: all cores)."
+    )
+    hmac_key: SecretStr | None = Field(
+        default=None,
+        description="Hex key for message HMACs; default: a key file in state_dir (0600).",
+    )
+    data_dir: Path | None = Field(
+        default=None, description="Folder of local training corpora (training only)."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then environment, then the YAML settings file."""
+        path = os.environ.get("TRIAGE_SETTINGS_FILE", "triage.yaml")
+        return init_settings, env_settings, YamlConfigSettingsSource(settings_cls, yaml_file=path)
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in ``state_dir``."""
+        return self.database_url or f"sqlite:///{self.state_dir / 'triage.db'}"
+
+    def resolved_device(self) -> str:
+        """``auto`` becomes ``cuda`` when a GPU is visible, else ``cpu``."""
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    def hmac_key_bytes(self) -> bytes | None:
+        """The configured HMAC key, if any."""
+        return bytes.fromhex(self.hmac_key.get_secret_value()) if self.hmac_key else None
+
+
+def settings_from(overrides: dict[str, Any]) -> Settings:
+    """Settings with explicit overrides (None values ignored)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
