@@ -67,6 +67,20 @@ def normalize(text: str) -> str:
     return _SPACED_LETTERS.sub(_join_spaced, text)
 
 
+_LEET_FOLD = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
+                            "8": "b", "@": "a", "$": "s"})
+_MIXED_WORD = re.compile(r"[a-z0-9@$]*[a-z][a-z0-9@$]*")
+
+
+def model_text(text: str) -> str:
+    """What the model stages read: ``normalize`` plus leetspeak folded inside words that mix
+    letters with digits or symbols ("k1ll" -> "kill"; "2024" and "$5" stay as they are)."""
+    return _MIXED_WORD.sub(
+        lambda m: m.group(0).translate(_LEET_FOLD) if not m.group(0).isalpha() else m.group(0),
+        normalize(text),
+    )
+
+
 # Each letter of a phrase matches its leetspeak readings, repeated any number of times.
 _LEET: dict[str, str] = {
     "a": "a4@",

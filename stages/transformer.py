@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,8 @@ from stages.errors import ModelDirError, StageError
 from stages.labels import CRISIS, NOT_CRISIS
 from stages.model_dir import StageCard
 from stages.results import StageResult
+from stages.normalize import model_text
 from stages.truncation import head_tail_chars, head_tail_ids
-
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
@@ -36,8 +34,7 @@ def encode(
     """Token ids with special tokens, head+tail truncated to ``max_length``."""
     before, after = special_tokens(tokenizer)
     inner = max_length - len(before) - len(after)
-    # Lone surrogates cannot be encoded to UTF-8 by the tokenizer: replace them.
-    cut = [_SURROGATES.sub("\ufffd", head_tail_chars(t, inner, head_fraction)) for t in texts]
+    cut = [model_text(head_tail_chars(t, inner, head_fraction)) for t in texts]
     ids = tokenizer(cut, add_special_tokens=False, truncation=False)["input_ids"]
     return [before + head_tail_ids(i, inner, head_fraction) + after for i in ids]
 

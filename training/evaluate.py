@@ -1,0 +1,269 @@
+"""Scoring, threshold tuning and evaluation reports for stage directories."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import (  # noqa: E402
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_curve,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+
+from stages.labels import CRISIS
+from stages.model_dir import StageCard
+from stages.safety_net import SafetyNet
+from stages.transformer import TransformerStage
+from training.obfuscate import STYLES, obfuscate
+from training.tasks import TaskData
+from training.thresholds import crisis_threshold, support_thresholds
+
+
+def load_stage(model_dir: Path, device: str = "cpu", batch_size: int = 64) -> TransformerStage:
+    """The stage for a model directory."""
+    return TransformerStage("eval", model_dir, device=device, batch_size=batch_size)
+
+
+def probabilities(stage: TransformerStage, texts: list[str]) -> np.ndarray:
+    """Class probabilities, one row per text."""
+    return np.array(stage.probabilities(texts)) if texts else np.zeros((0, len(stage.card.labels)))
+
+
+def crisis_scores(stage: TransformerStage, texts: list[str]) -> np.ndarray:
+    """Stage one's crisis probability per text."""
+    return probabilities(stage, texts)[:, stage.card.labels.index(CRISIS)]
+
+
+def tune(model_dir: Path, data: TaskData, *, target_recall: float = 0.97,
+         target_precision: float = 0.5, device: str = "cpu") -> dict[str, float]:
+    """Tune thresholds on validation data and write them into the model's card."""
+    stage = load_stage(model_dir, device)
+    card = StageCard.load(model_dir)
+    if card.task == "crisis":
+        positives = data.slices["suicidewatch"]["text"]
+        scores = crisis_scores(stage, positives)
+        thresholds = {CRISIS: crisis_threshold(scores, np.ones_like(scores), target_recall)}
+    else:
+        probs = probabilities(stage, data.validation["text"])
+        thresholds = support_thresholds(probs, np.array(data.validation["label"]), card.labels,
+                                        target_precision)
+    card.thresholds = {k: round(v, 6) for k, v in thresholds.items()}
+    card.save(model_dir)
+    return card.thresholds
+
+
+def expected_calibration_error(probs: np.ndarray, gold: np.ndarray, bins: int = 15
+                               ) -> tuple[float, list[tuple[float, float, int]]]:
+    """ECE of the top-class probability, with (confidence, accuracy, count) per bin."""
+    conf, correct = probs.max(1), probs.argmax(1) == gold
+    edges = np.linspace(0, 1, bins + 1)
+    ece, table = 0.0, []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        mask = (conf > lo) & (conf <= hi)
+        if mask.any():
+            ece += mask.mean() * abs(conf[mask].mean() - correct[mask].mean())
+            table.append((float(conf[mask].mean()), float(correct[mask].mean()), int(mask.sum())))
+    return float(ece), table
+
+
+def latency(stage: TransformerStage, texts: list[str], n: int = 100) -> dict[str, float]:
+    """Median per-message time at batch 1 and throughput at batch 32 (this machine)."""
+    sample = (texts * (n // max(len(texts), 1) + 1))[:n]
+    stage.probabilities(sample[:5])
+    times = []
+    for t in sample:
+        start = time.perf_counter()
+        stage.probabilities([t])
+        times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    for i in range(0, len(sample), 32):
+        stage.probabilities(sample[i:i + 32])
+    batched = time.perf_counter() - start
+    return {"batch1_median_ms": round(statistics.median(times) * 1000, 2),
+            "batch1_p95_ms": round(float(np.percentile(times, 95)) * 1000, 2),
+            "batch32_msgs_per_s": round(len(sample) / batched, 1)}
+
+
+def _save(fig: Any, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def classification_report(model_dir: Path, texts: list[str], gold: np.ndarray, out: Path,
+                          *, split: str, device: str = "cpu") -> dict[str, Any]:
+    """Metrics JSON, Markdown summary, confusion matrix, PR curves, reliability plot."""
+    out.mkdir(parents=True, exist_ok=True)
+    stage = load_stage(model_dir, device)
+    labels = stage.card.labels
+    probs = probabilities(stage, texts)
+    pred = probs.argmax(1)
+    p, r, f, support = precision_recall_fscore_support(gold, pred, labels=range(len(labels)),
+                                                       zero_division=0)
+    ece, bins = expected_calibration_error(probs, gold)
+    thresholds = np.array([stage.card.thresholds.get(name, 0.0) for name in labels])
+    confident = probs.max(1) >= thresholds[pred]
+    cm = confusion_matrix(gold, pred, labels=range(len(labels)))
+    pairs = sorted(((int(cm[i, j]), labels[i], labels[j]) for i in range(len(labels))
+                    for j in range(len(labels)) if i != j), reverse=True)[:5]
+    examples = {f"{g}->{q}": [texts[k][:160] for k in np.nonzero(
+        (gold == labels.index(g)) & (pred == labels.index(q)))[0][:3]] for _, g, q in pairs}
+    metrics: dict[str, Any] = {
+        "split": split, "examples": len(texts),
+        "accuracy": round(float(accuracy_score(gold, pred)), 4),
+        "macro_f1": round(float(f1_score(gold, pred, average="macro")), 4),
+        "weighted_f1": round(float(f1_score(gold, pred, average="weighted")), 4),
+        "per_class": {name: {"precision": round(float(p[k]), 4), "recall": round(float(r[k]), 4),
+                             "f1": round(float(f[k]), 4), "support": int(support[k])}
+                      for k, name in enumerate(labels)},
+        "ece": round(ece, 4),
+        "thresholds": stage.card.thresholds,
+        "confident_share": round(float(confident.mean()), 4),
+        "accuracy_when_confident": round(float((pred == gold)[confident].mean()), 4)
+        if confident.any() else None,
+        "top_confusions": [{"gold": g, "predicted": q, "count": c,
+                            "examples": examples[f"{g}->{q}"]} for c, g, q in pairs],
+        "latency_cpu": latency(stage, texts[:200]),
+        "base_model": stage.card.base_model,
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    _save(fig, out / "confusion_matrix.png")
+
+    fig, ax = plt.subplots(figsize=(6, 5))
+    for k, name in enumerate(labels):
+        prec, rec, _ = precision_recall_curve(gold == k, probs[:, k])
+        ax.plot(rec, prec, label=name)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.legend(fontsize=7)
+    _save(fig, out / "pr_curve.png")
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], "k--", linewidth=1)
+    ax.plot([b[0] for b in bins], [b[1] for b in bins], "o-")
+    ax.set_xlabel("confidence")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"reliability (ECE {ece:.3f})")
+    _save(fig, out / "reliability.png")
+
+    rows = "\n".join(f"| {n} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | "
+                     f"{v['support']} |" for n, v in metrics["per_class"].items())
+    conf_rows = "\n".join(f"| {c['gold']} | {c['predicted']} | {c['count']} | "
+                          f"{(c['examples'] or [''])[0][:90]} |" for c in metrics["top_confusions"])
+    (out / "summary.md").write_text(
+        f"# {model_dir.name} on {split}\n\n"
+        f"{len(texts)} examples. Accuracy {metrics['accuracy']:.4f}, macro F1 "
+        f"{metrics['macro_f1']:.4f}, weighted F1 {metrics['weighted_f1']:.4f}, ECE {ece:.4f}.\n"
+        f"With the tuned thresholds {metrics['confident_share']:.1%} of messages are confident "
+        f"(accuracy there {metrics['accuracy_when_confident']}).\n\n"
+        f"| class | precision | recall | F1 | support |\n|---|---|---|---|---|\n{rows}\n\n"
+        f"## Top confusions\n\n| gold | predicted | count | example |\n|---|---|---|---|\n"
+        f"{conf_rows}\n\nLatency on this CPU: {metrics['latency_cpu']}\n"
+    )
+    return metrics
+
+
+def crisis_report(model_dir: Path, data: TaskData, out: Path, *, device: str = "cpu"
+                  ) -> dict[str, Any]:
+    """Stage one's crisis report: recall, flag rates, AUC, obfuscation, misses by kind."""
+    out.mkdir(parents=True, exist_ok=True)
+    stage = load_stage(model_dir, device)
+    net = SafetyNet()
+    threshold = stage.card.thresholds.get(CRISIS, 0.5)
+    s = {name: ds["text"] for name, ds in data.slices.items()}
+    scores = {name: crisis_scores(stage, texts) for name, texts in s.items()}
+    test_texts = data.test["text"] if data.test is not None else []
+    test_scores = crisis_scores(stage, test_texts)
+
+    def flagged(texts: list[str], sc: np.ndarray) -> np.ndarray:
+        return (sc >= threshold) | np.array([bool(net.matches(t)) for t in texts], dtype=bool)
+
+    sw = s["suicidewatch"]
+    auc = roc_auc_score(np.r_[np.ones(len(sw)), np.zeros(len(s["depression"]))],
+                        np.r_[scores["suicidewatch"], scores["depression"]])
+    obfuscated = {}
+    for style in STYLES:
+        texts = [obfuscate(t, style) for t in sw]
+        obfuscated[style] = round(float(flagged(texts, crisis_scores(stage, texts)).mean()), 4)
+    plain_flags = flagged(sw, scores["suicidewatch"])
+    misses = [(float(scores["suicidewatch"][i]), sw[i]) for i in np.nonzero(~plain_flags)[0]]
+    metrics: dict[str, Any] = {
+        "threshold": threshold,
+        "recall_suicidewatch_validation_model": round(
+            float((scores["suicidewatch"] >= threshold).mean()), 4),
+        "recall_suicidewatch_validation_with_safety_net": round(float(plain_flags.mean()), 4),
+        "flag_rate_goemotions_test": round(float((test_scores >= threshold).mean()), 4),
+        "flag_rate_goemotions_test_with_safety_net": round(
+            float(flagged(test_texts, test_scores).mean()), 4) if test_texts else None,
+        "flag_rate_not_stressed_validation": round(
+            float((scores["not_stressed"] >= threshold).mean()), 4),
+        "flag_rate_stressed_validation": round(float((scores["stressed"] >= threshold).mean()), 4),
+        "flag_rate_depression_validation": round(
+            float((scores["depression"] >= threshold).mean()), 4),
+        "flag_rate_goemotions_validation": round(
+            float((scores["goemotions_validation"] >= threshold).mean()), 4),
+        "roc_auc_suicidewatch_vs_depression_validation": round(float(auc), 4),
+        "recall_obfuscated_with_safety_net": obfuscated,
+        "misses": len(misses),
+        "examples": {name: len(t) for name, t in s.items()} | {"goemotions_test": len(test_texts)},
+        "latency_cpu": latency(stage, sw[:50] + s["goemotions_validation"][:50]),
+        "base_model": stage.card.base_model,
+        "card_metrics": stage.card.metrics,
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+
+    fig, ax = plt.subplots(figsize=(6, 5))
+    neg = np.r_[scores["depression"], scores["stressed"], scores["not_stressed"],
+                scores["goemotions_validation"]]
+    prec, rec, _ = precision_recall_curve(np.r_[np.ones(len(sw)), np.zeros(len(neg))],
+                                          np.r_[scores["suicidewatch"], neg])
+    ax.plot(rec, prec)
+    ax.axvline(metrics["recall_suicidewatch_validation_model"], color="r", linestyle="--",
+               label=f"threshold {threshold:.3f}")
+    ax.set_xlabel("recall (r/SuicideWatch validation)")
+    ax.set_ylabel("precision (vs all validation negatives)")
+    ax.legend()
+    _save(fig, out / "pr_curve.png")
+
+    def kind(text: str) -> str:
+        words = len(text.split())
+        if words < 40:
+            return "short post"
+        if any(w in text.lower() for w in ("suicid", "kill myself", "die", "end it")):
+            return "explicit wording, long post"
+        return "implicit (no crisis words)"
+
+    table = "\n".join(f"| {kind(t)} | {sc:.3f} | {t[:140].replace(chr(10), ' ').replace('|', '/')} |"
+                      for sc, t in sorted(misses)[:12])
+    (out / "summary.md").write_text(
+        f"# Crisis report: {model_dir.name}\n\n"
+        f"| figure | value |\n|---|---|\n"
+        + "".join(f"| {k} | {v} |\n" for k, v in metrics.items()
+                  if not isinstance(v, dict) and k != "base_model")
+        + f"| obfuscated recall (model + safety net) | {obfuscated} |\n\n"
+        f"## Remaining misses (r/SuicideWatch validation posts not flagged)\n\n"
+        f"| kind | score | opening |\n|---|---|---|\n{table}\n"
+    )
+    return metrics

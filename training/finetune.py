@@ -1,0 +1,179 @@
+"""Fine-tune an encoder into a stage directory with the Hugging Face ``Trainer``."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from datasets import Dataset
+from sklearn.metrics import f1_score
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    EarlyStoppingCallback,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+    set_seed,
+)
+
+from stages.model_dir import StageCard
+from stages.transformer import encode
+from training.base_models import resolve_base
+from training.config import TrainConfig
+from training.data import subsample
+from training.tasks import TaskData
+
+log = logging.getLogger(__name__)
+
+
+def class_weights(labels: list[int], n_classes: int, power: float) -> torch.Tensor:
+    """Inverse-frequency weights raised to ``power`` (0: none), normalised to mean 1."""
+    counts = Counter(labels)
+    raw = np.array([(len(labels) / max(counts.get(k, 0), 1)) ** power for k in range(n_classes)])
+    return torch.tensor(raw / raw.mean(), dtype=torch.float32)
+
+
+class WeightedTrainer(Trainer):
+    """Cross-entropy with class weights, per-example weights and label smoothing."""
+
+    def __init__(self, *args: Any, class_weight: torch.Tensor, label_smoothing: float,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[no-untyped-def,override]
+        labels = inputs.pop("labels")
+        weight = inputs.pop("weight")
+        outputs = model(**inputs)
+        loss = F.cross_entropy(outputs.logits.float(), labels,
+                               weight=self.class_weight.to(labels.device),
+                               label_smoothing=self.label_smoothing, reduction="none")
+        loss = (loss * weight).sum() / weight.sum()
+        return (loss, outputs) if return_outputs else loss
+
+
+class Collator:
+    """Pads token ids to the longest in the batch; keeps labels and example weights."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = self.tokenizer.pad({"input_ids": [f["input_ids"] for f in features]},
+                                   return_tensors="pt")
+        batch["labels"] = torch.tensor([f["label"] for f in features], dtype=torch.long)
+        batch["weight"] = torch.tensor([f.get("weight", 1.0) for f in features],
+                                       dtype=torch.float32)
+        return batch
+
+
+def _tokenize(ds: Dataset, tokenizer: Any, cfg: TrainConfig) -> Dataset:
+    return ds.map(
+        lambda b: {"input_ids": encode(tokenizer, b["text"], cfg.max_length, cfg.head_fraction)},
+        batched=True, batch_size=512,
+        remove_columns=[c for c in ds.column_names if c not in ("label", "weight")],
+    )
+
+
+def _freeze(model: torch.nn.Module, n_layers: int) -> None:
+    base = model.base_model
+    for p in base.embeddings.parameters():
+        p.requires_grad = False
+    layers = next(m for name, m in base.named_modules()
+                  if isinstance(m, torch.nn.ModuleList) and name.split(".")[-1] == "layer")
+    for layer in list(layers)[:n_layers]:
+        for p in layer.parameters():
+            p.requires_grad = False
+
+
+class _Progress(TrainerCallback):
+    def __init__(self, report: Callable[[int, int], None]) -> None:
+        self.report = report
+
+    def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+        self.report(state.global_step, state.max_steps)
+
+
+def train(cfg: TrainConfig, data: TaskData,
+          progress: Callable[[int, int], None] | None = None) -> Path:
+    """Fine-tune ``cfg.base`` on ``data`` and write a stage directory (without thresholds)."""
+    set_seed(cfg.seed)
+    base = resolve_base(cfg.base)
+    labels = data.labels
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base, num_labels=len(labels), id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)}, ignore_mismatched_sizes=True,
+    )
+    if cfg.freeze_layers:
+        _freeze(model, cfg.freeze_layers)
+    train_ds = _tokenize(subsample(data.train, cfg.max_train_examples, cfg.seed), tokenizer, cfg)
+    eval_ds = _tokenize(subsample(data.validation, cfg.max_eval_examples, cfg.seed), tokenizer,
+                        cfg)
+    cuda = torch.cuda.is_available()
+    strategy = "steps" if cfg.eval_steps else "epoch"
+    args = TrainingArguments(
+        output_dir=str(cfg.output_dir / "checkpoints"),
+        num_train_epochs=cfg.epochs,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size * 4,
+        learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_ratio,  # a float below 1 is a share of all steps (transformers 5)
+        lr_scheduler_type="linear",
+        weight_decay=cfg.weight_decay,
+        eval_strategy=strategy,
+        save_strategy=strategy,
+        eval_steps=cfg.eval_steps,
+        save_steps=cfg.eval_steps,
+        save_total_limit=1,
+        load_best_model_at_end=True,
+        metric_for_best_model="macro_f1",
+        greater_is_better=True,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        fp16=cuda and not torch.cuda.is_bf16_supported(),
+        remove_unused_columns=False,
+        report_to=[],
+        disable_tqdm=progress is not None,
+        logging_steps=50,
+        dataloader_num_workers=0,
+        use_cpu=not cuda,
+    )
+
+    def metrics(pred: Any) -> dict[str, float]:
+        logits, gold = pred
+        return {"macro_f1": float(f1_score(gold, logits.argmax(-1), average="macro"))}
+
+    trainer = WeightedTrainer(
+        model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
+        data_collator=Collator(tokenizer), compute_metrics=metrics,
+        callbacks=[EarlyStoppingCallback(cfg.early_stopping_patience)]
+        + ([_Progress(progress)] if progress else []),
+        class_weight=class_weights(train_ds["label"], len(labels), cfg.class_weight_power),
+        label_smoothing=cfg.label_smoothing,
+    )
+    result = trainer.train()
+    final = trainer.evaluate()
+    out = cfg.output_dir
+    trainer.model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    StageCard(
+        task="crisis" if cfg.task == "crisis" else ("support" if cfg.task == "support" else "emotion"),
+        labels=labels, max_length=cfg.max_length, head_fraction=cfg.head_fraction,
+        base_model=base,
+        metrics={"validation_macro_f1": round(float(final["eval_macro_f1"]), 4),
+                 "train_examples": float(len(train_ds)),
+                 "train_runtime_s": round(float(result.metrics["train_runtime"]), 1)},
+    ).save(out)
+    shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    return out

@@ -1,0 +1,161 @@
+"""Labelled splits for each trainable task, built from the corpora.
+
+Stage one (``crisis``) learns crisis from crisis-specific supervision, not from "sad" emotions:
+
+- positives: r/SuicideWatch posts (SDCNL) and short explicit crisis messages made from the
+  safety net's self-harm, plan, means and imminent-danger phrases;
+- negatives: r/depression posts (at risk but not labelled suicidal; noisy labels, so weight
+  0.5), Dreaddit stressed and not-stressed segments (distress that is not an emergency),
+  GoEmotions comments (everyday text) and dair-ai sadness/fear tweets (sad is not crisis).
+  Negatives on which the safety net fires are dropped: a model must never be taught that
+  "i wanna die" is not crisis.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from datasets import Dataset, concatenate_datasets
+
+from stages.labels import CRISIS_LABELS, SUPPORT_LABELS
+from stages.safety_net import SafetyNet
+from training.data import (
+    DAIR_LABELS,
+    SEED,
+    TWEETEVAL_LABELS,
+    load_dair_emotion,
+    load_dreaddit,
+    load_goemotions,
+    load_sdcnl,
+    load_tweeteval_emotion,
+    subsample,
+)
+from training.mapping import MultiLabelRule, load_mapping
+
+TASKS = ("crisis", "support", "dair_emotion", "tweeteval_emotion")
+# Categories whose phrases become synthetic stage-one positives (abuse is left to the net:
+# it needs a different response, not a suicide-risk score).
+_PHRASE_CATEGORIES = ("self_harm_intent", "suicide_plan", "means", "imminent_danger")
+_CARRIERS = (
+    "{p}",
+    "i think i {p}",
+    "honestly i just {p}",
+    "i cant do this anymore. {p}",
+    "nobody would notice. {p}",
+    "{p} and i mean it",
+)
+
+
+@dataclass
+class TaskData:
+    """Train/validation (and optionally test) splits with ``text``, ``label``, ``weight``."""
+
+    labels: list[str]
+    train: Dataset
+    validation: Dataset
+    test: Dataset | None = None
+    # Named validation slices for reports (e.g. "suicidewatch", "not_stressed").
+    slices: dict[str, Dataset] = field(default_factory=dict)
+
+
+def _frame(texts: list[str], label: int, weight: float, source: str) -> Dataset:
+    n = len(texts)
+    return Dataset.from_dict({"text": texts, "label": [label] * n, "weight": [weight] * n,
+                              "source": [source] * n})
+
+
+def phrase_positives(net: SafetyNet | None = None, seed: int = SEED) -> list[str]:
+    """Short explicit crisis messages from the safety net's phrase lists."""
+    net = net or SafetyNet()
+    rng = random.Random(seed)
+    out = []
+    for category in _PHRASE_CATEGORIES:
+        for phrase in net.phrases.categories[category].phrases:
+            for carrier in rng.sample(_CARRIERS, 3):
+                out.append(carrier.format(p=phrase))
+    return out
+
+
+def _without_net_hits(texts: list[str], net: SafetyNet) -> list[str]:
+    return [t for t in texts if not net.matches(t)]
+
+
+def crisis_task(root: Path | None, *, goemotions_train: int | None = 8000,
+                dair_negatives: int | None = 2000, goemotions_validation: int | None = None,
+                seed: int = SEED) -> TaskData:
+    """Stage one's binary crisis data (see the module docstring for the choices)."""
+    net = SafetyNet()
+    sdcnl, dreaddit, go, dair = (load_sdcnl(root), load_dreaddit(root), load_goemotions(root),
+                                 load_dair_emotion(root))
+
+    def split_sdcnl(split: str) -> tuple[list[str], list[str]]:
+        ds = sdcnl[split]
+        return ([t for t, y in zip(ds["text"], ds["is_suicide"], strict=True) if y == 1],
+                [t for t, y in zip(ds["text"], ds["is_suicide"], strict=True) if y == 0])
+
+    sw_train, dep_train = split_sdcnl("train")
+    sad = dair["train"].filter(lambda ex: DAIR_LABELS[ex["label"]] in ("sadness", "fear"))
+    train = concatenate_datasets([
+        _frame(sw_train, 1, 1.0, "suicidewatch"),
+        _frame(phrase_positives(net, seed), 1, 1.0, "phrases"),
+        _frame(dep_train, 0, 0.5, "depression"),
+        _frame(_without_net_hits(dreaddit["train"]["text"], net), 0, 1.0, "dreaddit"),
+        _frame(_without_net_hits(subsample(go["train"], goemotions_train, seed)["text"], net),
+               0, 1.0, "goemotions"),
+        _frame(_without_net_hits(subsample(sad, dair_negatives, seed)["text"], net),
+               0, 1.0, "dair_sad"),
+    ]).shuffle(seed=seed)
+
+    sw_val, dep_val = split_sdcnl("validation")
+    dv = dreaddit["validation"]
+    stressed = [t for t, y in zip(dv["text"], dv["label"], strict=True) if y == 1]
+    calm = [t for t, y in zip(dv["text"], dv["label"], strict=True) if y == 0]
+    go_val = subsample(go["validation"], goemotions_validation, seed)["text"]
+    slices = {
+        "suicidewatch": _frame(sw_val, 1, 1.0, "suicidewatch"),
+        "depression": _frame(dep_val, 0, 1.0, "depression"),
+        "stressed": _frame(stressed, 0, 1.0, "stressed"),
+        "not_stressed": _frame(calm, 0, 1.0, "not_stressed"),
+        "goemotions_validation": _frame(go_val, 0, 1.0, "goemotions"),
+    }
+    validation = concatenate_datasets(list(slices.values()))
+    test = _frame(go["test"]["text"], 0, 1.0, "goemotions_test")
+    return TaskData(list(CRISIS_LABELS), train, validation, test, slices)
+
+
+def support_task(root: Path | None, *, rule: MultiLabelRule = "most_severe",
+                 mapping_path: str | Path | None = None) -> TaskData:
+    """Stage two: GoEmotions mapped to the five support classes."""
+    mapping = load_mapping(mapping_path)
+    go = load_goemotions(root)
+
+    def convert(ds: Dataset) -> Dataset:
+        return ds.map(
+            lambda ex: {"label": SUPPORT_LABELS.index(mapping.label(ex["labels"], rule)),
+                        "weight": 1.0},
+            remove_columns=[c for c in ds.column_names if c != "text"],
+        )
+
+    return TaskData(list(SUPPORT_LABELS), convert(go["train"]), convert(go["validation"]),
+                    convert(go["test"]))
+
+
+def emotion_task(name: str, root: Path | None) -> TaskData:
+    """A plain single-label emotion classifier (dair-ai emotion or TweetEval emotion)."""
+    ds, labels = ((load_dair_emotion(root), DAIR_LABELS) if name == "dair_emotion"
+                  else (load_tweeteval_emotion(root), TWEETEVAL_LABELS))
+    ds = ds.map(lambda ex: {"weight": 1.0})
+    return TaskData(list(labels), ds["train"], ds["validation"], ds["test"])
+
+
+def load_task(name: str, root: Path | None, **options: object) -> TaskData:
+    """Build the named task's data."""
+    if name == "crisis":
+        return crisis_task(root, **options)  # type: ignore[arg-type]
+    if name == "support":
+        return support_task(root, **options)  # type: ignore[arg-type]
+    if name in ("dair_emotion", "tweeteval_emotion"):
+        return emotion_task(name, root)
+    raise ValueError(f"unknown task {name!r}; choose one of {TASKS}")

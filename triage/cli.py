@@ -1,0 +1,356 @@
+"""The ``triage`` command line: route, train, tune, evaluate, demo, audit, spool."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+app = typer.Typer(help="crisis-triage: route messages that need a person to a person, first.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+spool_app = typer.Typer(help="The local spool of cases the database could not take.",
+                        no_args_is_help=True)
+queue_app = typer.Typer(help="The counselors' review queue.", no_args_is_help=True)
+app.add_typer(queue_app, name="queue")
+app.add_typer(audit_app, name="audit")
+app.add_typer(spool_app, name="spool")
+console = Console()
+err = Console(stderr=True, style="red")
+
+DEMO_MESSAGES = [
+    "I can't do this anymore. I'm going to kill myself tonight.",
+    "i just want to k1ll mys3lf, nobody would even notice",
+    "What time does the support group meet on Thursdays?",
+    "Thank you so much, talking to you today really helped!",
+    "ok",
+    "I've been so stressed about exams and I can't sleep",
+    "this traffic is killing me lol",
+    "",
+]
+
+
+def _fail(message: str) -> None:
+    err.print(f"error: {message}")
+    raise typer.Exit(1)
+
+
+def _progress_bar(title: str) -> tuple[Progress, Any]:
+    progress = Progress(TextColumn(f"[bold]{title}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                        TimeRemainingColumn(), console=console)
+    task = progress.add_task(title, total=None)
+
+    def update(step: int, total: int) -> None:
+        progress.update(task, completed=step, total=total)
+
+    return progress, update
+
+
+def _data_root(data_dir: Path | None) -> Path | None:
+    from training.data import data_dir as resolve
+
+    return resolve(data_dir)
+
+
+def _task_options(task: str, cfg: Any) -> dict[str, Any]:
+    if task == "crisis":
+        return {"goemotions_train": cfg.goemotions_train}
+    if task == "support":
+        return {"rule": cfg.multi_label_rule}
+    return {}
+
+
+@app.command()
+def train(
+    task: str = typer.Option(..., help="crisis, support, dair_emotion or tweeteval_emotion."),
+    output: Path = typer.Option(..., help="Model directory to write."),
+    base: str | None = typer.Option(None, help="Base checkpoint name or path (default: auto)."),
+    recipe: str = typer.Option("full", help="full (GPU), cpu (about 20 min) or demo (minutes)."),
+    max_length: int | None = typer.Option(None, help="Tokens per text (head+tail truncation)."),
+    epochs: float | None = typer.Option(None, help="Training epochs."),
+    batch_size: int | None = typer.Option(None, help="Examples per step."),
+    learning_rate: float | None = typer.Option(None, help="Peak learning rate."),
+    max_train_examples: int | None = typer.Option(None, help="Subsample the training split."),
+    max_eval_examples: int | None = typer.Option(None, help="Subsample the validation split."),
+    freeze_layers: int | None = typer.Option(None, help="Freeze embeddings + N lowest layers."),
+    multi_label_rule: str | None = typer.Option(None, help="most_severe or first_listed."),
+    target_recall: float = typer.Option(0.97, help="Stage-one recall target for its threshold."),
+    seed: int = typer.Option(13, help="Random seed."),
+    data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
+) -> None:
+    """Fine-tune a stage, then tune its thresholds on validation data."""
+    from training.config import TrainConfig
+    from training.evaluate import tune
+    from training.finetune import train as run
+    from training.recipes import CPU, DEMO, FULL
+    from training.tasks import load_task
+
+    book = {"demo": DEMO, "cpu": CPU, "full": FULL}.get(recipe)
+    if book is None:
+        _fail(f"unknown recipe {recipe!r}; choose demo, cpu or full")
+    if task not in book:
+        _fail(f"recipe {recipe!r} has no task {task!r}; choose from {sorted(book)}")
+    given = {"max_length": max_length, "epochs": epochs, "batch_size": batch_size,
+             "learning_rate": learning_rate, "max_train_examples": max_train_examples,
+             "max_eval_examples": max_eval_examples, "freeze_layers": freeze_layers,
+             "multi_label_rule": multi_label_rule}
+    cfg = TrainConfig(task=task, output_dir=output, base=base, seed=seed, target_recall=target_recall,
+                      **(book[task] | {k: v for k, v in given.items() if v is not None}))
+    data = load_task(task, _data_root(data_dir), **_task_options(task, cfg))
+    progress, update = _progress_bar(f"training {task}")
+    with progress:
+        out = run(cfg, data, progress=update)
+    thresholds = tune(out, data, target_recall=cfg.target_recall,
+                      target_precision=cfg.target_precision)
+    console.print(f"[green]wrote {out}[/green]; thresholds {thresholds}")
+
+
+@app.command("tune-thresholds")
+def tune_thresholds(
+    model_dir: Path = typer.Argument(..., help="A stage directory written by `triage train`."),
+    task: str = typer.Option(..., help="The task its validation data comes from."),
+    target_recall: float = typer.Option(0.97, help="Stage one: recall on crisis posts."),
+    target_precision: float = typer.Option(0.5, help="Stage two: per-class precision."),
+    data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
+) -> None:
+    """Re-tune an existing model's thresholds on validation data, without retraining."""
+    from training.evaluate import tune
+    from training.tasks import load_task
+
+    data = load_task(task, _data_root(data_dir))
+    thresholds = tune(model_dir, data, target_recall=target_recall,
+                      target_precision=target_precision)
+    console.print(f"[green]thresholds written to {model_dir}[/green]: {thresholds}")
+
+
+@app.command()
+def evaluate(
+    model_dir: Path = typer.Argument(..., help="A stage directory."),
+    stage: str = typer.Option(..., help="crisis, support, dair_emotion or tweeteval_emotion."),
+    output: Path = typer.Option(..., help="Report folder to write."),
+    split: str = typer.Option("test", help="test or validation (classification tasks)."),
+    multi_label_rule: str = typer.Option("most_severe", help="Support labels: rule for ties."),
+    data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
+) -> None:
+    """Write a report folder: metrics.json, summary.md and plots."""
+    import numpy as np
+
+    from training.evaluate import classification_report, crisis_report
+    from training.tasks import load_task
+
+    options = {"rule": multi_label_rule} if stage == "support" else {}
+    data = load_task(stage, _data_root(data_dir), **options)
+    if stage == "crisis":
+        metrics = crisis_report(model_dir, data, output)
+    else:
+        ds = data.test if split == "test" and data.test is not None else data.validation
+        metrics = classification_report(model_dir, ds["text"], np.array(ds["label"]), output,
+                                        split=split)
+    console.print_json(json.dumps({k: v for k, v in metrics.items()
+                                   if not isinstance(v, (dict, list))}))
+    console.print(f"[green]report written to {output}[/green]")
+
+
+@app.command()
+def route(
+    message: str = typer.Argument(..., help="The message to route."),
+    conversation_id: str | None = typer.Option(None, help="Conversation it belongs to."),
+) -> None:
+    """Route one message with the configured models and policy; print the decision."""
+    from triage import Triage
+
+    decision = Triage().route(message, conversation_id=conversation_id)
+    console.print_json(decision.model_dump_json())
+
+
+def ensure_demo_models(crisis: Path, support: Path) -> None:
+    """Train the small demo models (offline base encoder) where they are missing."""
+    for task, out in (("crisis", crisis), ("support", support)):
+        if (out / "triage_stage.yaml").exists():
+            continue
+        console.print(f"[bold]no {task} model in {out}: training the demo recipe[/bold]")
+        train(task=task, output=out, base=None, recipe="demo", max_length=None, epochs=None,
+              batch_size=None, learning_rate=None, max_train_examples=None,
+              max_eval_examples=None, freeze_layers=None, multi_label_rule=None,
+              target_recall=0.97, seed=13, data_dir=None)
+
+
+@app.command()
+def demo() -> None:
+    """Train small local models if missing, then route sample messages and show decisions."""
+    from triage import Settings, Triage
+
+    settings = Settings()
+    ensure_demo_models(Path(settings.crisis_model), Path(settings.support_model))
+    triage = Triage(settings)
+    table = Table(title=f"crisis-triage demo (policy {triage.policy.version})")
+    for column in ("message", "action", "crisis", "score", "support", "reasons", "case"):
+        table.add_column(column, overflow="fold")
+    for message, d in zip(DEMO_MESSAGES, triage.route_many(DEMO_MESSAGES), strict=True):
+        table.add_row(repr(message[:60]), d.action, str(d.crisis), f"{d.crisis_score:.2f}",
+                      d.support or "-", ", ".join(d.reasons), (d.case_id or "-")[:8])
+    console.print(table)
+
+
+def _store() -> Any:
+    from review_queue.store import CaseStore
+    from triage import Settings
+
+    s = Settings()
+    return CaseStore(s.resolved_database_url(), state_dir=s.state_dir,
+                     hmac_key=s.hmac_key_bytes(), timeout_s=s.database_timeout_s)
+
+
+def _queue() -> Any:
+    from review_queue.queue import ReviewQueue
+
+    return ReviewQueue(_store())
+
+
+def _queue_action(action: Any) -> Any:
+    from review_queue.queue import QueueError
+
+    try:
+        return action()
+    except QueueError as exc:
+        _fail(str(exc))
+
+
+def _case_line(case: Any) -> str:
+    return (f"{case.id}  p{case.priority}  {case.status.value:<9} {case.action:<20} "
+            f"crisis={case.crisis} support={case.support} created={case.created_at:%H:%M:%S}")
+
+
+@queue_app.command("list")
+def queue_list(limit: int = typer.Option(20, help="How many cases.")) -> None:
+    """Open cases, most urgent first, then oldest."""
+    table = Table(title="review queue")
+    for column in ("case", "priority", "status", "action", "crisis", "support", "waiting since",
+                   "SLA deadline"):
+        table.add_column(column)
+    for c in _queue().open_cases(limit):
+        table.add_row(c.id, str(c.priority), c.status.value, c.action, str(c.crisis),
+                      c.support or "-", f"{c.created_at:%Y-%m-%d %H:%M:%S}",
+                      f"{c.sla_deadline:%H:%M:%S}" if c.sla_deadline else "-")
+    console.print(table)
+
+
+@queue_app.command("claim")
+def queue_claim(counselor: str = typer.Option(..., help="Your counselor id."),
+                case_id: str | None = typer.Argument(None, help="A case (default: the top one).")
+                ) -> None:
+    """Claim a case; it is yours until you resolve, escalate or release it, or the lease ends."""
+    case = _queue_action(lambda: _queue().claim(counselor, case_id))
+    console.print(f"[green]claimed[/green] {_case_line(case)}")
+    console.print(f"reasons: {json.loads(case.reasons)}")
+    if case.message_text:
+        console.print(f"message: {case.message_text}")
+
+
+@queue_app.command("resolve")
+def queue_resolve(case_id: str, counselor: str = typer.Option(...),
+                  outcome: str = typer.Option(..., help="contacted, referred, emergency_services,"
+                                                        " no_action_needed or false_alarm"),
+                  label: str | None = typer.Option(None, help="Corrected support class."),
+                  note: str | None = typer.Option(None)) -> None:
+    """Resolve a case you hold."""
+    case = _queue_action(lambda: _queue().resolve(counselor, case_id, outcome, label, note))
+    console.print(f"[green]resolved[/green] {_case_line(case)}")
+
+
+@queue_app.command("escalate")
+def queue_escalate(case_id: str, counselor: str = typer.Option(...),
+                   note: str | None = typer.Option(None)) -> None:
+    """Escalate a case you hold to a lead (top priority)."""
+    case = _queue_action(lambda: _queue().escalate(counselor, case_id, note))
+    console.print(f"[yellow]escalated[/yellow] {_case_line(case)}")
+
+
+@queue_app.command("release")
+def queue_release(case_id: str, counselor: str = typer.Option(...)) -> None:
+    """Put a case you hold back in the queue."""
+    case = _queue_action(lambda: _queue().release(counselor, case_id))
+    console.print(f"released {_case_line(case)}")
+
+
+@queue_app.command("show")
+def queue_show(case_id: str) -> None:
+    """A case with its decision and audit history."""
+    queue = _queue()
+    case = _queue_action(lambda: queue.get(case_id))
+    console.print(_case_line(case))
+    console.print_json(case.decision)
+    for event in queue.history(case_id):
+        console.print(f"  #{event['seq']} {event['at']} {event['event']} by {event['actor']}")
+
+
+@queue_app.command("export")
+def queue_export(output: Path = typer.Option(..., help="JSON-lines file to write.")) -> None:
+    """Counselor corrections as labelled data for retraining (text only if stored)."""
+    count = _queue().export_corrections(output)
+    console.print(f"wrote {count} corrections to {output}")
+
+
+@app.command()
+def relay(interval: float = typer.Option(0.2, help="Seconds between idle rounds."),
+          sla_every: float = typer.Option(30.0, help="Seconds between SLA checks.")) -> None:
+    """Publish outbox rows to the broker and run SLA checks, until interrupted."""
+    import threading
+    import time
+
+    from review_queue.celery_app import make_celery
+    from review_queue.relay import Relay
+    from triage import Settings
+
+    queue = _queue()
+    app_ = make_celery(Settings().broker_url)
+    worker = Relay(queue.store, app_)
+    stop = threading.Event()
+    console.print("relay running (Ctrl-C to stop)")
+    last_sla = 0.0
+    try:
+        while not stop.is_set():
+            if worker.run_once() == 0:
+                time.sleep(interval)
+            if time.monotonic() - last_sla >= sla_every:
+                last_sla = time.monotonic()
+                for breach in queue.breach_sla():
+                    app_.send_task("review_queue.sla_alert", args=[breach.case_id,
+                                                                    breach.priority])
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the audit chain; name the first broken record."""
+    from review_queue.audit import verify
+
+    store = _store()
+    with store.session() as session:
+        report = verify(session, store.anchor)
+    if not report.ok:
+        _fail(f"audit chain broken at record {report.first_broken_seq}: {report.problem}")
+    console.print(f"[green]audit chain intact: {report.records} records[/green]")
+
+
+@spool_app.command("replay")
+def spool_replay() -> None:
+    """Move spooled cases into the database now."""
+    console.print(f"replayed {_store().replay_spool()} spooled batches")
+
+
+def main() -> None:
+    """Entry point with plain logging."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()
