@@ -12,12 +12,11 @@ ifneq ($(wildcard ../shared/data),)
 export TRIAGE_DATA_DIR ?= $(abspath ../shared/data)
 endif
 
-.PHONY: help install system-deps demo test test-fast lint bench clean
+.PHONY: help install system-deps demo test test-fast lint clean
 
 help:
 	@echo "make demo   - install, train small local models if missing, route sample messages"
 	@echo "make test   - install everything (Python deps, torch CPU, redis-server) and run all tests"
-	@echo "make bench  - CPU inference benchmarks (writes reports/bench-*.json)"
 	@echo "make lint   - ruff and mypy"
 
 $(VENV)/.installed: pyproject.toml
@@ -30,11 +29,12 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Real services for the integration tests: redis-server (and PostgreSQL when available).
+# Real services for the integration tests: redis-server and a PostgreSQL server (Debian).
 system-deps:
-	@command -v redis-server >/dev/null || { \
-	  echo "installing redis-server (apt)"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
+	@command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing redis-server and postgresql (apt)"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server postgresql >/dev/null; }
 
 demo: install
 	$(PY) -m triage.cli demo
@@ -48,9 +48,6 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy triage stages policies review_queue training
-
-bench: install
-	$(PY) -m triage.cli bench
 
 clean:
 	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache

@@ -49,3 +49,8 @@ def make_triage(tiny_models: dict[str, Path], tmp_path: Path) -> Callable[..., T
 @pytest.fixture
 def triage(make_triage: Callable[..., Triage]) -> Triage:
     return make_triage()
+
+
+_SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+if "TRIAGE_DATA_DIR" not in os.environ and _SHARED_DATA.is_dir():
+    os.environ["TRIAGE_DATA_DIR"] = str(_SHARED_DATA)

@@ -103,3 +103,46 @@ def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "cond
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on a loopback port (Debian's server binaries)."""
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if not found:
+            raise RuntimeError("PostgreSQL server is not installed: run `make test` (installs it)")
+        self.bin = found[-1].parent
+        import tempfile
+
+        self.directory = Path(tempfile.mkdtemp(prefix="triage-pg-"))
+        self.port = free_port()
+        self.user = "postgres" if os.geteuid() == 0 else None  # initdb refuses to run as root
+        if self.user:
+            shutil.chown(self.directory, self.user)
+        self._run("initdb", "-D", str(self.directory / "data"), "--auth=trust", "-U", "triage")
+
+    def _run(self, tool: str, *args: str) -> None:
+        prefix = ["runuser", "-u", self.user, "--"] if self.user else []
+        subprocess.run([*prefix, str(self.bin / tool), *args], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://triage@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        self._run("pg_ctl", "-D", str(self.directory / "data"), "-w", "-l",
+                  str(self.directory / "log"), "-o",
+                  f"-p {self.port} -h 127.0.0.1 -k {self.directory}", "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        """``immediate`` is a crash: no checkpoint, clients cut off."""
+        self._run("pg_ctl", "-D", str(self.directory / "data"), "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        try:
+            self.stop("fast")
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.directory, ignore_errors=True)

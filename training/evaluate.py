@@ -59,7 +59,7 @@ def tune(model_dir: Path, data: TaskData, *, target_recall: float = 0.97,
         probs = probabilities(stage, data.validation["text"])
         thresholds = support_thresholds(probs, np.array(data.validation["label"]), card.labels,
                                         target_precision)
-    card.thresholds = {k: round(v, 6) for k, v in thresholds.items()}
+    card.thresholds = thresholds  # unrounded: rounding up would drop the boundary positive
     card.save(model_dir)
     return card.thresholds
 

@@ -1,0 +1,106 @@
+"""Really train tiny models for a few steps; the written directory, thresholds and reports agree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from stages.model_dir import StageCard
+from tiny_models import tiny_stage
+from training.config import TrainConfig
+from training.data import data_dir
+from training.evaluate import classification_report, crisis_report, crisis_scores, load_stage, tune
+from training.finetune import train
+from training.mapping import load_mapping
+from training.tasks import load_task, phrase_positives
+from training.thresholds import crisis_threshold, support_thresholds
+from triage import Triage
+
+pytestmark = pytest.mark.slow
+
+
+def test_mapping_places_every_emotion_and_rules_differ() -> None:
+    mapping = load_mapping()
+    assert mapping.class_of("admiration") == "positive_support"
+    assert mapping.class_of("approval") == "neutral"
+    # gratitude (15) + grief (16): most severe wins -> crisis; first listed -> positive
+    assert mapping.label([15, 16], "most_severe") == "crisis_support"
+    assert mapping.label([15, 16], "first_listed") == "positive_support"
+
+
+def test_crisis_threshold_reaches_target_recall() -> None:
+    scores = np.linspace(0.01, 1.0, 100)
+    t = crisis_threshold(scores, np.ones(100), 0.97)
+    assert (scores >= t).mean() >= 0.97 and (scores >= t + 0.011).mean() < 0.97
+
+
+def test_support_thresholds_reach_target_precision() -> None:
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3), size=400)
+    gold = np.where(rng.random(400) < probs.max(1), probs.argmax(1), (probs.argmax(1) + 1) % 3)
+    thresholds = support_thresholds(probs, gold, ["a", "b", "c"], 0.8)
+    for k, name in enumerate("abc"):
+        keep = (probs.argmax(1) == k) & (probs.max(1) >= thresholds[name])
+        assert (gold[keep] == k).mean() >= 0.8
+
+
+def test_crisis_data_is_crisis_specific() -> None:
+    data = load_task("crisis", data_dir(), goemotions_train=500)
+    sources = {(s, y) for s, y in zip(data.train["source"], data.train["label"], strict=True)}
+    assert ("suicidewatch", 1) in sources and ("phrases", 1) in sources
+    assert ("depression", 0) in sources and ("dair_sad", 0) in sources
+    assert ("goemotions", 1) not in sources  # sad emotions are never crisis labels
+    assert {"suicidewatch", "not_stressed", "depression"} <= set(data.slices)
+    assert len(phrase_positives()) > 100
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_stage(tmp_path_factory.mktemp("base") / "base", "crisis")
+
+
+def _cfg(task: str, out: Path, base: Path) -> TrainConfig:
+    return TrainConfig(task=task, output_dir=out, base=str(base), max_length=32, epochs=1,
+                       batch_size=16, max_train_examples=48, max_eval_examples=32,
+                       goemotions_train=300)
+
+
+def test_train_crisis_stage_then_tune_and_report(tmp_path: Path, tiny_base: Path) -> None:
+    data = load_task("crisis", data_dir(), goemotions_train=300)
+    out = train(_cfg("crisis", tmp_path / "crisis", tiny_base), data)
+    thresholds = tune(out, data, target_recall=0.95)
+    card = StageCard.load(out)
+    assert card.task == "crisis" and card.thresholds == thresholds
+    assert yaml.safe_load((out / "triage_stage.yaml").read_text())["max_length"] == 32
+    sw = data.slices["suicidewatch"]["text"]
+    recall = (crisis_scores(load_stage(out), sw) >= thresholds["crisis"]).mean()
+    assert recall >= 0.95
+    metrics = crisis_report(out, data, tmp_path / "report")
+    assert metrics["recall_suicidewatch_validation_model"] == pytest.approx(recall, abs=1e-4)
+    saved = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert saved["threshold"] == thresholds["crisis"]
+    assert (tmp_path / "report" / "pr_curve.png").stat().st_size > 1000
+    assert "Remaining misses" in (tmp_path / "report" / "summary.md").read_text()
+
+
+def test_train_support_stage_loads_into_triage(tmp_path: Path, tiny_base: Path,
+                                               tiny_models: dict[str, Path]) -> None:
+    data = load_task("support", data_dir())
+    out = train(_cfg("support", tmp_path / "support", tiny_base), data)
+    data.validation = data.validation.select(range(200))
+    thresholds = tune(out, data, target_precision=0.3)
+    assert set(thresholds) <= set(StageCard.load(out).labels)
+    test = data.test.select(range(150))
+    metrics = classification_report(out, test["text"], np.array(test["label"]),
+                                    tmp_path / "report", split="test[:150]")
+    assert metrics["examples"] == 150 and 0.0 <= metrics["weighted_f1"] <= 1.0
+    for name in ("confusion_matrix.png", "pr_curve.png", "reliability.png", "summary.md"):
+        assert (tmp_path / "report" / name).exists()
+    triage = Triage(crisis_model=str(tiny_models["crisis"]), support_model=str(out),
+                    state_dir=tmp_path / "state", device="cpu")
+    d = triage.route("thank you so much for the help")
+    assert set(d.support_scores) == set(StageCard.load(out).labels)
