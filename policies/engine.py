@@ -16,7 +16,10 @@ FAIL_SAFE_VERSION = "fail-safe"
 
 
 def fail_safe_decision(
-    reason: str, *, message_length: int, conversation_id: str | None = None,
+    reason: str,
+    *,
+    message_length: int,
+    conversation_id: str | None = None,
     policy: Policy | None = None,
 ) -> Decision:
     """A decision that sends the message to a human because part of the path failed."""
@@ -76,13 +79,16 @@ def decide(
     if crisis_flag:
         reasons.append(f"stage_one:{crisis_score:.2f}>={crisis_threshold:.2f}")
 
-    support_label, support_scores, confident = None, {}, False
+    support_label: str = ""
+    support_scores: dict[str, float] = {}
+    top, confident = 0.0, False
     if support is not None and support.ok:
-        support_label, support_scores = support.label, dict(support.scores)
+        support_label, support_scores = support.label or "", dict(support.scores)
         if support_label not in SUPPORT_LABELS:
             raise ValueError(f"stage two returned unknown support class {support_label!r}")
         threshold = policy.thresholds.support.get(support_label, support.threshold or 0.0)
-        confident = support_scores[support_label] >= threshold
+        top = support_scores[support_label]
+        confident = top >= threshold
 
     if failed:
         action = policy.rules.fail_safe
@@ -95,9 +101,9 @@ def decide(
         reasons.append("low_confidence:no_support_stage")
     elif not confident:
         action = policy.rules.low_confidence
-        reasons.append(f"low_confidence:{support_label}:{support_scores[support_label]:.2f}")
+        reasons.append(f"low_confidence:{support_label}:{top:.2f}")
     else:
-        action = policy.rules.support[support_label]  # type: ignore[index]
+        action = policy.rules.support[support_label]
         reasons.append(f"support:{support_label}")
 
     spec = policy.action(action)
@@ -107,7 +113,7 @@ def decide(
         priority=spec.priority if spec.human else None,
         crisis=net_fired or crisis_flag,
         crisis_score=crisis_score,
-        support=support_label,
+        support=support_label or None,
         support_scores=support_scores,
         reasons=reasons,
         evidence=safety.evidence,

@@ -28,12 +28,20 @@ def canonical(payload: dict[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def record_hash(prev_hash: str, seq: int, at: str, event: str, case_id: str | None,
-                actor: str, payload: str) -> str:
+def record_hash(
+    prev_hash: str, seq: int, at: str, event: str, case_id: str | None, actor: str, payload: str
+) -> str:
     """SHA-256 over the previous hash and every field of the record."""
     body = canonical(
-        {"prev": prev_hash, "seq": seq, "at": at, "event": event, "case_id": case_id,
-         "actor": actor, "payload": payload}
+        {
+            "prev": prev_hash,
+            "seq": seq,
+            "at": at,
+            "event": event,
+            "case_id": case_id,
+            "actor": actor,
+            "payload": payload,
+        }
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
@@ -63,8 +71,16 @@ def append(session: Session, events: list[AuditEvent]) -> AuditRecord | None:
         at = ev.at or utcnow().isoformat()
         payload = canonical(ev.payload)
         digest = record_hash(prev, seq, at, ev.event, ev.case_id, ev.actor, payload)
-        record = AuditRecord(seq=seq, at=at, event=ev.event, case_id=ev.case_id, actor=ev.actor,
-                             payload=payload, prev_hash=prev, hash=digest)
+        record = AuditRecord(
+            seq=seq,
+            at=at,
+            event=ev.event,
+            case_id=ev.case_id,
+            actor=ev.actor,
+            payload=payload,
+            prev_hash=prev,
+            hash=digest,
+        )
         session.add(record)
         prev = digest
     return record
@@ -97,8 +113,9 @@ def verify(session: Session, anchor: Path | None = None) -> VerifyReport:
             return VerifyReport(False, count, expected_seq, f"record {expected_seq} is missing")
         if rec.prev_hash != prev:
             return VerifyReport(False, count, rec.seq, "previous-hash link does not match")
-        digest = record_hash(rec.prev_hash, rec.seq, rec.at, rec.event, rec.case_id, rec.actor,
-                             rec.payload)
+        digest = record_hash(
+            rec.prev_hash, rec.seq, rec.at, rec.event, rec.case_id, rec.actor, rec.payload
+        )
         if digest != rec.hash:
             return VerifyReport(False, count, rec.seq, "record content does not match its hash")
         prev, expected_seq = rec.hash, expected_seq + 1
@@ -107,10 +124,15 @@ def verify(session: Session, anchor: Path | None = None) -> VerifyReport:
         seq_s, _, hash_s = anchor.read_text().strip().partition(" ")
         anchored = int(seq_s)
         if anchored not in by_seq:
-            return VerifyReport(False, count, expected_seq,
-                                f"records from {expected_seq} to the anchored head {anchored} "
-                                "are missing (the chain was cut)")
+            return VerifyReport(
+                False,
+                count,
+                expected_seq,
+                f"records from {expected_seq} to the anchored head {anchored} "
+                "are missing (the chain was cut)",
+            )
         if by_seq[anchored] != hash_s:
-            return VerifyReport(False, count, anchored,
-                                "the anchored head differs (the chain was rewritten)")
+            return VerifyReport(
+                False, count, anchored, "the anchored head differs (the chain was rewritten)"
+            )
     return VerifyReport(True, count)

@@ -27,7 +27,8 @@ def make_celery(broker_url: str | None = None, *, visibility_timeout_s: int = 36
         broker_transport_options={
             # Longer than any task; unacked tasks come back after it.
             "visibility_timeout": int(
-                os.environ.get("TRIAGE_VISIBILITY_TIMEOUT_S", visibility_timeout_s)),
+                os.environ.get("TRIAGE_VISIBILITY_TIMEOUT_S", visibility_timeout_s)
+            ),
         },
         task_serializer="json",
         accept_content=["json"],

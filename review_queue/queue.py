@@ -60,9 +60,12 @@ class ReviewQueue:
         """Queued (and expired-claim) cases, most urgent first, then oldest first."""
         self.expire_claims()
         with self.store.session() as s:
-            stmt = (select(Case).where(col(Case.status).in_([CaseStatus.QUEUED,
-                                                              CaseStatus.ESCALATED]))
-                    .order_by(col(Case.priority), col(Case.created_at)).limit(limit))
+            stmt = (
+                select(Case)
+                .where(col(Case.status).in_([CaseStatus.QUEUED, CaseStatus.ESCALATED]))
+                .order_by(col(Case.priority), col(Case.created_at))
+                .limit(limit)
+            )
             return list(s.exec(stmt))
 
     def get(self, case_id: str) -> Case:
@@ -79,16 +82,28 @@ class ReviewQueue:
         now = utcnow()
         for cid in candidates:
             with self.store.session() as s:
-                claimable = or_(col(Case.status).in_([CaseStatus.QUEUED, CaseStatus.ESCALATED]),
-                                and_(Case.status == CaseStatus.CLAIMED,
-                                     col(Case.claim_expires_at) < now))
+                claimable = or_(
+                    col(Case.status).in_([CaseStatus.QUEUED, CaseStatus.ESCALATED]),
+                    and_(col(Case.status) == CaseStatus.CLAIMED, col(Case.claim_expires_at) < now),
+                )
                 result = s.execute(
-                    update(Case).where(and_(Case.id == cid, claimable)).values(
-                        status=CaseStatus.CLAIMED, claimed_by=counselor,
-                        claim_expires_at=now + timedelta(seconds=self.lease_s)))
+                    update(Case)
+                    .where(and_(col(Case.id) == cid, claimable))
+                    .values(
+                        status=CaseStatus.CLAIMED,
+                        claimed_by=counselor,
+                        claim_expires_at=now + timedelta(seconds=self.lease_s),
+                    )
+                )
                 if result.rowcount == 1:  # type: ignore[attr-defined]
-                    self._commit(s, [audit.AuditEvent("case_claimed", counselor,
-                                                      {"lease_s": self.lease_s}, cid)])
+                    self._commit(
+                        s,
+                        [
+                            audit.AuditEvent(
+                                "case_claimed", counselor, {"lease_s": self.lease_s}, cid
+                            )
+                        ],
+                    )
                     return self.get(cid)
                 s.rollback()
         raise QueueError(f"case {case_id} is not open" if case_id else "no open case to claim")
@@ -98,13 +113,22 @@ class ReviewQueue:
         if case is None:
             raise QueueError(f"no case {case_id!r}")
         expires = _aware(case.claim_expires_at)
-        if case.status != CaseStatus.CLAIMED or case.claimed_by != counselor or (
-                expires is not None and expires < utcnow()):
+        if (
+            case.status != CaseStatus.CLAIMED
+            or case.claimed_by != counselor
+            or (expires is not None and expires < utcnow())
+        ):
             raise QueueError(f"case {case_id} is not claimed by {counselor}")
         return case
 
-    def resolve(self, counselor: str, case_id: str, outcome: str,
-                corrected_label: str | None = None, note: str | None = None) -> Case:
+    def resolve(
+        self,
+        counselor: str,
+        case_id: str,
+        outcome: str,
+        corrected_label: str | None = None,
+        note: str | None = None,
+    ) -> Case:
         """Close a case you hold, with an outcome and optionally the right support class."""
         if outcome not in OUTCOMES:
             raise QueueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
@@ -112,12 +136,23 @@ class ReviewQueue:
             raise QueueError(f"corrected label must be one of {SUPPORT_LABELS}")
         with self.store.session() as s:
             case = self._owned(s, case_id, counselor)
-            case.status, case.outcome, case.corrected_label = (CaseStatus.RESOLVED, outcome,
-                                                               corrected_label)
+            case.status, case.outcome, case.corrected_label = (
+                CaseStatus.RESOLVED,
+                outcome,
+                corrected_label,
+            )
             s.add(case)
-            self._commit(s, [audit.AuditEvent(
-                "case_resolved", counselor,
-                {"outcome": outcome, "corrected_label": corrected_label, "note": note}, case_id)])
+            self._commit(
+                s,
+                [
+                    audit.AuditEvent(
+                        "case_resolved",
+                        counselor,
+                        {"outcome": outcome, "corrected_label": corrected_label, "note": note},
+                        case_id,
+                    )
+                ],
+            )
         return self.get(case_id)
 
     def escalate(self, counselor: str, case_id: str, note: str | None = None) -> Case:
@@ -126,8 +161,9 @@ class ReviewQueue:
             case = self._owned(s, case_id, counselor)
             case.status, case.priority, case.claimed_by = CaseStatus.ESCALATED, 0, None
             s.add(case)
-            self._commit(s, [audit.AuditEvent("case_escalated", counselor, {"note": note},
-                                              case_id)])
+            self._commit(
+                s, [audit.AuditEvent("case_escalated", counselor, {"note": note}, case_id)]
+            )
         return self.get(case_id)
 
     def release(self, counselor: str, case_id: str) -> Case:
@@ -143,15 +179,24 @@ class ReviewQueue:
         """Return cases whose claim lease ran out to the queue."""
         now = utcnow()
         with self.store.session() as s:
-            expired = list(s.exec(select(Case).where(Case.status == CaseStatus.CLAIMED,
-                                                     col(Case.claim_expires_at) < now)))
+            expired = list(
+                s.exec(
+                    select(Case).where(
+                        Case.status == CaseStatus.CLAIMED, col(Case.claim_expires_at) < now
+                    )
+                )
+            )
             for case in expired:
                 owner = case.claimed_by
-                case.status, case.claimed_by, case.claim_expires_at = (CaseStatus.QUEUED, None,
-                                                                       None)
+                case.status, case.claimed_by, case.claim_expires_at = (
+                    CaseStatus.QUEUED,
+                    None,
+                    None,
+                )
                 s.add(case)
-                self._commit(s, [audit.AuditEvent("claim_expired", "system",
-                                                  {"owner": owner}, case.id)])
+                self._commit(
+                    s, [audit.AuditEvent("claim_expired", "system", {"owner": owner}, case.id)]
+                )
         return len(expired)
 
     def breach_sla(self, extend_minutes: int = 5) -> list[SlaBreach]:
@@ -159,14 +204,25 @@ class ReviewQueue:
         now = utcnow()
         breaches = []
         with self.store.session() as s:
-            late = list(s.exec(select(Case).where(Case.status == CaseStatus.QUEUED,
-                                                  col(Case.sla_deadline) < now)))
+            late = list(
+                s.exec(
+                    select(Case).where(
+                        Case.status == CaseStatus.QUEUED, col(Case.sla_deadline) < now
+                    )
+                )
+            )
             for case in late:
                 case.priority = max(0, case.priority - 1)
                 case.sla_deadline = now + timedelta(minutes=extend_minutes)
                 s.add(case)
-                self._commit(s, [audit.AuditEvent("sla_breached", "system",
-                                                  {"priority": case.priority}, case.id)])
+                self._commit(
+                    s,
+                    [
+                        audit.AuditEvent(
+                            "sla_breached", "system", {"priority": case.priority}, case.id
+                        )
+                    ],
+                )
                 breaches.append(SlaBreach(case.id, case.priority))
         return breaches
 
@@ -184,8 +240,11 @@ class ReviewQueue:
             elif case.deliveries > max_deliveries and case.status == CaseStatus.QUEUED:
                 # A poison message: stop the loop, keep the case in front of a person.
                 case.status, case.priority = CaseStatus.ESCALATED, 0
-                events.append(audit.AuditEvent("dead_lettered", "worker",
-                                               {"deliveries": case.deliveries}, case_id))
+                events.append(
+                    audit.AuditEvent(
+                        "dead_lettered", "worker", {"deliveries": case.deliveries}, case_id
+                    )
+                )
             s.add(case)
             self._commit(s, events)
             return "delivered" if events else "duplicate"
@@ -193,21 +252,46 @@ class ReviewQueue:
     def history(self, case_id: str) -> list[dict[str, Any]]:
         """The audit records of one case, oldest first."""
         with self.store.session() as s:
-            records = s.exec(select(audit.AuditRecord).where(audit.AuditRecord.case_id == case_id)
-                             .order_by(col(audit.AuditRecord.seq)))
-            return [{"seq": r.seq, "at": r.at, "event": r.event, "actor": r.actor,
-                     "payload": json.loads(r.payload)} for r in records]
+            records = s.exec(
+                select(audit.AuditRecord)
+                .where(audit.AuditRecord.case_id == case_id)
+                .order_by(col(audit.AuditRecord.seq))
+            )
+            return [
+                {
+                    "seq": r.seq,
+                    "at": r.at,
+                    "event": r.event,
+                    "actor": r.actor,
+                    "payload": json.loads(r.payload),
+                }
+                for r in records
+            ]
 
     def export_corrections(self, path: Path) -> int:
         """Resolved cases with a corrected label as JSON lines (text only where stored)."""
         count = 0
         with self.store.session() as s, path.open("w", encoding="utf-8") as fh:
-            rows: Iterator[Case] = iter(s.exec(select(Case).where(
-                Case.status == CaseStatus.RESOLVED, col(Case.corrected_label).is_not(None))))
+            rows: Iterator[Case] = iter(
+                s.exec(
+                    select(Case).where(
+                        Case.status == CaseStatus.RESOLVED, col(Case.corrected_label).is_not(None)
+                    )
+                )
+            )
             for case in rows:
-                fh.write(json.dumps({"case_id": case.id, "label": case.corrected_label,
-                                     "predicted": case.support, "text": case.message_text,
-                                     "message_hmac": case.message_hmac,
-                                     "policy_version": case.policy_version}) + "\n")
+                fh.write(
+                    json.dumps(
+                        {
+                            "case_id": case.id,
+                            "label": case.corrected_label,
+                            "predicted": case.support,
+                            "text": case.message_text,
+                            "message_hmac": case.message_hmac,
+                            "policy_version": case.policy_version,
+                        }
+                    )
+                    + "\n"
+                )
                 count += 1
         return count

@@ -26,9 +26,16 @@ log = logging.getLogger(__name__)
 class Relay:
     """Moves outbox rows to the broker."""
 
-    def __init__(self, store: CaseStore, app: Celery, *, batch: int = 200,
-                 reclaim_after_s: float = 60.0,
-                 max_backoff_s: float = 60.0, redeliver_after_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        store: CaseStore,
+        app: Celery,
+        *,
+        batch: int = 200,
+        reclaim_after_s: float = 60.0,
+        max_backoff_s: float = 60.0,
+        redeliver_after_s: float = 300.0,
+    ) -> None:
         self.store = store
         self.app = app
         self.batch = batch
@@ -40,15 +47,24 @@ class Relay:
         now = utcnow()
         stuck = now - timedelta(seconds=self.reclaim_after_s)
         with self.store.session() as s:
-            due = or_(and_(OutboxRow.status == OutboxStatus.PENDING,
-                           col(OutboxRow.next_attempt_at) <= now),
-                      and_(OutboxRow.status == OutboxStatus.SENDING,
-                           col(OutboxRow.claimed_at) < stuck))
-            rows = list(s.exec(select(OutboxRow).where(due).order_by(col(OutboxRow.id))
-                               .limit(self.batch)))
+            due = or_(
+                and_(
+                    col(OutboxRow.status) == OutboxStatus.PENDING,
+                    col(OutboxRow.next_attempt_at) <= now,
+                ),
+                and_(
+                    col(OutboxRow.status) == OutboxStatus.SENDING, col(OutboxRow.claimed_at) < stuck
+                ),
+            )
+            rows = list(
+                s.exec(select(OutboxRow).where(due).order_by(col(OutboxRow.id)).limit(self.batch))
+            )
             if rows:
-                s.execute(update(OutboxRow).where(col(OutboxRow.id).in_([r.id for r in rows]))
-                          .values(status=OutboxStatus.SENDING, claimed_at=now))
+                s.execute(
+                    update(OutboxRow)
+                    .where(col(OutboxRow.id).in_([r.id for r in rows]))
+                    .values(status=OutboxStatus.SENDING, claimed_at=now)
+                )
             s.commit()
         return rows
 
@@ -59,9 +75,16 @@ class Relay:
         for row in rows:
             try:
                 self.app.send_task(
-                    "review_queue.deliver_case", args=[row.case_id], task_id=f"case-{row.case_id}",
-                    retry=True, retry_policy={"max_retries": 1, "interval_start": 0,
-                                              "interval_step": 0.2, "interval_max": 0.5},
+                    "review_queue.deliver_case",
+                    args=[row.case_id],
+                    task_id=f"case-{row.case_id}",
+                    retry=True,
+                    retry_policy={
+                        "max_retries": 1,
+                        "interval_start": 0,
+                        "interval_step": 0.2,
+                        "interval_max": 0.5,
+                    },
                 )
                 sent.append(row)
             except Exception as exc:  # broker down: back off, the row stays in the outbox
@@ -71,13 +94,22 @@ class Relay:
         now = utcnow()
         with self.store.session() as s:
             if sent:
-                s.execute(update(OutboxRow).where(col(OutboxRow.id).in_([r.id for r in sent]))
-                          .values(status=OutboxStatus.SENT, sent_at=now))
+                s.execute(
+                    update(OutboxRow)
+                    .where(col(OutboxRow.id).in_([r.id for r in sent]))
+                    .values(status=OutboxStatus.SENT, sent_at=now)
+                )
             for row in failed:
-                delay = min(2.0 ** row.attempts, self.max_backoff_s) * random.uniform(0.5, 1.5)
-                s.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(
-                    status=OutboxStatus.PENDING, attempts=row.attempts + 1,
-                    next_attempt_at=now + timedelta(seconds=delay)))
+                delay = min(2.0**row.attempts, self.max_backoff_s) * random.uniform(0.5, 1.5)
+                s.execute(
+                    update(OutboxRow)
+                    .where(col(OutboxRow.id) == row.id)
+                    .values(
+                        status=OutboxStatus.PENDING,
+                        attempts=row.attempts + 1,
+                        next_attempt_at=now + timedelta(seconds=delay),
+                    )
+                )
             s.commit()
         return len(sent)
 
@@ -86,18 +118,24 @@ class Relay:
         cutoff = utcnow() - timedelta(seconds=self.redeliver_after_s)
         with self.store.session() as s:
             lost = select(Case.id).where(col(Case.delivered_at).is_(None))
-            result = s.execute(update(OutboxRow).where(
-                OutboxRow.status == OutboxStatus.SENT, col(OutboxRow.sent_at) < cutoff,
-                col(OutboxRow.case_id).in_(lost)).values(status=OutboxStatus.PENDING,
-                                                         next_attempt_at=utcnow()))
+            result = s.execute(
+                update(OutboxRow)
+                .where(
+                    col(OutboxRow.status) == OutboxStatus.SENT,
+                    col(OutboxRow.sent_at) < cutoff,
+                    col(OutboxRow.case_id).in_(lost),
+                )
+                .values(status=OutboxStatus.PENDING, next_attempt_at=utcnow())
+            )
             s.commit()
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def pending(self) -> int:
         """Rows not yet sent."""
         with self.store.session() as s:
-            return len(s.exec(select(OutboxRow.id).where(OutboxRow.status != OutboxStatus.SENT))
-                       .all())
+            return len(
+                s.exec(select(OutboxRow.id).where(OutboxRow.status != OutboxStatus.SENT)).all()
+            )
 
     def run_forever(self, stop: threading.Event, interval_s: float = 0.2) -> None:
         """Relay until ``stop`` is set."""

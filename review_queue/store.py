@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 ROUTER = "router"
 
 
-class DatabaseUnavailable(TriageError):
+class DatabaseUnavailableError(TriageError):
     """The database refused a write; the caller spools the batch."""
 
 
@@ -65,15 +65,22 @@ def case_row(
 def decision_event(decision: Decision, digest: str, tenant: str | None) -> audit.AuditEvent:
     """The audit event for a routing decision."""
     payload = decision.model_dump(mode="json") | {"message_hmac": digest, "tenant": tenant}
-    return audit.AuditEvent(event="decision", actor=ROUTER, payload=payload,
-                            case_id=decision.case_id)
+    return audit.AuditEvent(
+        event="decision", actor=ROUTER, payload=payload, case_id=decision.case_id
+    )
 
 
 class CaseStore:
     """Persists decisions and human cases; spools them when the database is down."""
 
-    def __init__(self, database_url: str, *, state_dir: str | Path,
-                 hmac_key: bytes | None = None, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        state_dir: str | Path,
+        hmac_key: bytes | None = None,
+        timeout_s: float = 5.0,
+    ) -> None:
         self.database_url = database_url
         self.state_dir = Path(state_dir)
         self.engine = make_engine(database_url, timeout_s=timeout_s)
@@ -83,7 +90,7 @@ class CaseStore:
         self._schema_ready = False
         try:
             self.ensure_schema()
-        except DatabaseUnavailable as exc:
+        except DatabaseUnavailableError as exc:
             log.error("database unavailable at start; cases will be spooled: %s", exc)
 
     def ensure_schema(self) -> None:
@@ -93,15 +100,20 @@ class CaseStore:
         try:
             create_schema(self.engine)
         except (SQLAlchemyError, OSError) as exc:
-            raise DatabaseUnavailable(_short(exc)) from exc
+            raise DatabaseUnavailableError(_short(exc)) from exc
         self._schema_ready = True
 
     def session(self) -> Session:
         """A session on this store's database (for the queue and the CLI)."""
         return Session(self.engine, expire_on_commit=False)
 
-    def _rows(self, decisions: Sequence[Decision], texts: Sequence[str], policy: Policy,
-              tenant: str | None) -> tuple[list[Case], list[audit.AuditEvent]]:
+    def _rows(
+        self,
+        decisions: Sequence[Decision],
+        texts: Sequence[str],
+        policy: Policy,
+        tenant: str | None,
+    ) -> tuple[list[Case], list[audit.AuditEvent]]:
         cases, events = [], []
         for decision, text in zip(decisions, texts, strict=True):
             digest = message_hmac(self.key, text)
@@ -110,8 +122,14 @@ class CaseStore:
             events.append(decision_event(decision, digest, tenant))
         return cases, events
 
-    def record(self, decisions: Sequence[Decision], texts: Sequence[str], policy: Policy,
-               *, tenant: str | None = None) -> None:
+    def record(
+        self,
+        decisions: Sequence[Decision],
+        texts: Sequence[str],
+        policy: Policy,
+        *,
+        tenant: str | None = None,
+    ) -> None:
         """Commit cases, outbox rows and audit records in one transaction, or raise."""
         cases, events = self._rows(decisions, texts, policy, tenant)
         try:
@@ -119,7 +137,7 @@ class CaseStore:
             self._commit(cases, events)
         except (SQLAlchemyError, OSError) as exc:
             self._schema_ready = False  # the database may come back empty: check again
-            raise DatabaseUnavailable(_short(exc)) from exc
+            raise DatabaseUnavailableError(_short(exc)) from exc
         if self.spool.pending():
             self.replay_spool()
 
@@ -133,18 +151,31 @@ class CaseStore:
         if head is not None:
             audit.write_anchor(self.anchor, head)
 
-    def spool_batch(self, decisions: Sequence[Decision], texts: Sequence[str], policy: Policy,
-                    *, tenant: str | None = None) -> None:
+    def spool_batch(
+        self,
+        decisions: Sequence[Decision],
+        texts: Sequence[str],
+        policy: Policy,
+        *,
+        tenant: str | None = None,
+    ) -> None:
         """Durably keep a batch the database refused (raises OSError if the disk fails too)."""
         cases, events = self._rows(decisions, texts, policy, tenant)
-        self.spool.append({
-            "cases": [c.model_dump(mode="json") for c in cases],
-            "events": [
-                {"event": e.event, "actor": e.actor, "payload": e.payload,
-                 "case_id": e.case_id, "at": utcnow().isoformat()}
-                for e in events
-            ],
-        })
+        self.spool.append(
+            {
+                "cases": [c.model_dump(mode="json") for c in cases],
+                "events": [
+                    {
+                        "event": e.event,
+                        "actor": e.actor,
+                        "payload": e.payload,
+                        "case_id": e.case_id,
+                        "at": utcnow().isoformat(),
+                    }
+                    for e in events
+                ],
+            }
+        )
 
     def replay_spool(self) -> int:
         """Move spooled batches into the database; idempotent by case id."""

@@ -21,8 +21,9 @@ def _queue() -> ReviewQueue:
     from triage.settings import Settings
 
     s = Settings()
-    return ReviewQueue(CaseStore(s.resolved_database_url(), state_dir=s.state_dir,
-                                 hmac_key=s.hmac_key_bytes()))
+    return ReviewQueue(
+        CaseStore(s.resolved_database_url(), state_dir=s.state_dir, hmac_key=s.hmac_key_bytes())
+    )
 
 
 @app.task(name="review_queue.deliver_case", bind=True, max_retries=8)
@@ -32,7 +33,7 @@ def deliver_case(self: Task, case_id: str) -> str:
         return _queue().mark_delivered(case_id, max_deliveries=MAX_DELIVERIES)
     except SQLAlchemyError as exc:
         # The database is the record: retry with exponential backoff until it is back.
-        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60)) from exc
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
 
 
 @app.task(name="review_queue.sla_alert")

@@ -32,7 +32,10 @@ class StageCard(BaseModel):
     )
     max_length: int = Field(default=256, ge=8, le=8192, description="Tokens per window.")
     head_fraction: float = Field(
-        default=0.25, ge=0.0, le=1.0, description="Share of a long text's tokens kept from its start."
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="Share of a long text's tokens kept from its start.",
     )
     base_model: str | None = Field(default=None, description="Checkpoint it was fine-tuned from.")
     metrics: dict[str, float] = Field(default_factory=dict, description="Validation metrics.")

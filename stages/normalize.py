@@ -37,15 +37,77 @@ _SEPARATORS = re.compile(r"[ ._\-*,~]")
 # transliterates by sound (Cyrillic "с" -> "s"); an attacker relies on looks ("с" -> "c").
 _LOOKALIKES = str.maketrans(
     {
-        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
-        "ј": "j", "ѕ": "s", "ԁ": "d", "һ": "h", "ӏ": "l", "ԛ": "q", "ԝ": "w", "к": "k",
-        "м": "m", "т": "t", "в": "b", "н": "h", "ё": "e", "ї": "i", "ɡ": "g", "ɩ": "i",
-        "А": "a", "В": "b", "Е": "e", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p",
-        "С": "c", "Т": "t", "Х": "x", "І": "i", "Ј": "j", "Ѕ": "s", "Ү": "y", "ү": "y",
-        "α": "a", "ο": "o", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ρ": "p", "τ": "t",
-        "υ": "u", "χ": "x", "ω": "w", "β": "b", "η": "n", "Α": "a", "Β": "b", "Ε": "e",
-        "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k", "Μ": "m", "Ν": "n", "Ο": "o", "Ρ": "p",
-        "Τ": "t", "Υ": "y", "Χ": "x", "ı": "i", "ℓ": "l", "∣": "l", "ǀ": "l",
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "һ": "h",
+        "ӏ": "l",
+        "ԛ": "q",
+        "ԝ": "w",
+        "к": "k",
+        "м": "m",
+        "т": "t",
+        "в": "b",
+        "н": "h",
+        "ё": "e",
+        "ї": "i",
+        "ɡ": "g",
+        "ɩ": "i",
+        "А": "a",
+        "В": "b",
+        "Е": "e",
+        "К": "k",
+        "М": "m",
+        "Н": "h",
+        "О": "o",
+        "Р": "p",
+        "С": "c",
+        "Т": "t",
+        "Х": "x",
+        "І": "i",
+        "Ј": "j",
+        "Ѕ": "s",
+        "Ү": "y",
+        "ү": "y",
+        "α": "a",
+        "ο": "o",
+        "ε": "e",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "χ": "x",
+        "ω": "w",
+        "β": "b",
+        "η": "n",
+        "Α": "a",
+        "Β": "b",
+        "Ε": "e",
+        "Ζ": "z",
+        "Η": "h",
+        "Ι": "i",
+        "Κ": "k",
+        "Μ": "m",
+        "Ν": "n",
+        "Ο": "o",
+        "Ρ": "p",
+        "Τ": "t",
+        "Υ": "y",
+        "Χ": "x",
+        "ı": "i",
+        "ℓ": "l",
+        "∣": "l",
+        "ǀ": "l",
     }
 )
 
@@ -67,14 +129,18 @@ def normalize(text: str) -> str:
     return _SPACED_LETTERS.sub(_join_spaced, text)
 
 
-_LEET_FOLD = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
-                            "8": "b", "@": "a", "$": "s"})
+_LEET_FOLD = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s"}
+)
 _MIXED_WORD = re.compile(r"[a-z0-9@$]*[a-z][a-z0-9@$]*")
 
 
 def model_text(text: str) -> str:
-    """What the model stages read: ``normalize`` plus leetspeak folded inside words that mix
-    letters with digits or symbols ("k1ll" -> "kill"; "2024" and "$5" stay as they are)."""
+    """What the model stages read: ``normalize`` plus leetspeak folded inside words.
+
+    Only words that mix letters with digits or symbols are folded ("k1ll" -> "kill");
+    "2024" and "$5" stay as they are.
+    """
     return _MIXED_WORD.sub(
         lambda m: m.group(0).translate(_LEET_FOLD) if not m.group(0).isalpha() else m.group(0),
         normalize(text),

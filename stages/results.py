@@ -37,9 +37,7 @@ class StageResult(BaseModel):
     threshold: float | None = Field(
         default=None, description="Threshold that the label's score was compared with."
     )
-    confident: bool = Field(
-        default=True, description="The label's score reached its threshold."
-    )
+    confident: bool = Field(default=True, description="The label's score reached its threshold.")
     evidence: tuple[Evidence, ...] = ()
     error: str | None = Field(default=None, description="Short error kind when status=error.")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -64,16 +63,12 @@ class SafetyNet:
             for phrase in entry.phrases
         ]
         self._positive = compile_phrases([phrase for _, phrase in self._entries])
-        self._negative = (
-            compile_phrases(self.phrases.negatives) if self.phrases.negatives else None
-        )
+        self._negative = compile_phrases(self.phrases.negatives) if self.phrases.negatives else None
 
     def matches(self, text: str) -> tuple[Evidence, ...]:
         """Evidence spans for every crisis phrase in ``text`` outside a negative idiom."""
         normalised = normalize(text)
-        idioms = (
-            [m.span() for m in self._negative.finditer(normalised)] if self._negative else []
-        )
+        idioms = [m.span() for m in self._negative.finditer(normalised)] if self._negative else []
         found = []
         for match in self._positive.finditer(normalised):
             start, end = match.span()

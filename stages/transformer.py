@@ -13,8 +13,8 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from stages.errors import ModelDirError, StageError
 from stages.labels import CRISIS, NOT_CRISIS
 from stages.model_dir import StageCard
-from stages.results import StageResult
 from stages.normalize import model_text
+from stages.results import StageResult
 from stages.truncation import head_tail_chars, head_tail_ids
 
 

@@ -36,8 +36,9 @@ def test_untouched_chain_verifies(audited: tuple[Triage, Path]) -> None:
     assert report.ok and report.records == 7
 
 
-@pytest.mark.parametrize("sql", ["UPDATE auditrecord SET actor='x' WHERE seq=3",
-                                 "DELETE FROM auditrecord WHERE seq=3"])
+@pytest.mark.parametrize(
+    "sql", ["UPDATE auditrecord SET actor='x' WHERE seq=3", "DELETE FROM auditrecord WHERE seq=3"]
+)
 def test_database_refuses_update_and_delete(audited: tuple[Triage, Path], sql: str) -> None:
     conn = sqlite3.connect(audited[1], isolation_level=None)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -47,11 +48,20 @@ def test_database_refuses_update_and_delete(audited: tuple[Triage, Path], sql: s
 @pytest.mark.parametrize(
     ("statements", "first_broken"),
     [
-        (["UPDATE auditrecord SET payload=replace(payload,'\"human\"','\"Human\"') WHERE seq=3"], 3),
+        (
+            ["UPDATE auditrecord SET payload=replace(payload,'\"human\"','\"Human\"') WHERE seq=3"],
+            3,
+        ),
         (["DELETE FROM auditrecord WHERE seq=4"], 4),
         # reorder: swap the contents of records 2 and 5
-        (["UPDATE auditrecord SET seq=-2 WHERE seq=2", "UPDATE auditrecord SET seq=2 WHERE seq=5",
-          "UPDATE auditrecord SET seq=5 WHERE seq=-2"], 2),
+        (
+            [
+                "UPDATE auditrecord SET seq=-2 WHERE seq=2",
+                "UPDATE auditrecord SET seq=2 WHERE seq=5",
+                "UPDATE auditrecord SET seq=5 WHERE seq=-2",
+            ],
+            2,
+        ),
         # truncate the tail: only the anchor kept outside the database notices
         (["DELETE FROM auditrecord WHERE seq>=6"], 6),
         # rewrite a record and fix its own hash: the next record's link breaks

@@ -48,7 +48,7 @@ def test_when_empty_then_empty_message_decision(triage: Triage, text: str) -> No
     [
         "a\x00b\x00c",
         "\ud800 lone surrogate \udfff",
-        "\u202e\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627",  # RTL override, Hebrew, Arabic
+        "\u202e\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627",  # RTL, Hebrew, Arabic
         "z\u0335\u0321\u0322a\u0337\u035dl\u0334g\u0336o\u0338" * 50,  # zalgo
         "\U0001f62d\U0001f62d\U0001f494",  # emoji only
         "\u200b\u200b\u200b",  # invisible only
@@ -69,7 +69,9 @@ def test_when_10mb_then_decision_and_safety_net_scans_the_end(triage: Triage) ->
     assert d.message_length == len(text)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.text(max_size=300), min_size=1, max_size=4))
 def test_property_any_text_gets_a_decision(triage: Triage, texts: list[str]) -> None:
     decisions = triage.route_many(texts)

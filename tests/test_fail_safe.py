@@ -8,12 +8,12 @@ from pathlib import Path
 
 import torch
 from sqlmodel import select
+from tests_support import assert_human
+from tiny_models import tiny_stage
 
 from review_queue.audit import verify
 from review_queue.models import AuditRecord, Case
 from stages.model_dir import StageCard
-from tests_support import assert_human
-from tiny_models import tiny_stage
 from triage import Triage
 
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
+from tests_support import assert_human
 
 from review_queue.audit import verify
+from review_queue.local_services import PostgresServer
 from review_queue.models import Case
-from services import PostgresServer
-from tests_support import assert_human
 from triage import Triage
 
 pytestmark = [pytest.mark.postgres]
@@ -26,8 +26,9 @@ def postgres() -> Iterator[PostgresServer]:
     server.remove()
 
 
-def test_cases_and_audit_on_postgres(make_triage: Callable[..., Triage],
-                                     postgres: PostgresServer) -> None:
+def test_cases_and_audit_on_postgres(
+    make_triage: Callable[..., Triage], postgres: PostgresServer
+) -> None:
     triage = make_triage(database_url=postgres.url)
     d = triage.route("i want to kill myself")
     with triage.store.session() as s:
@@ -35,18 +36,21 @@ def test_cases_and_audit_on_postgres(make_triage: Callable[..., Triage],
         assert verify(s, triage.store.anchor).ok
 
 
-@pytest.mark.parametrize("sql", ["UPDATE auditrecord SET actor = 'x'", "DELETE FROM auditrecord",
-                                 "TRUNCATE auditrecord"])
-def test_postgres_refuses_changes_to_audit(make_triage: Callable[..., Triage],
-                                           postgres: PostgresServer, sql: str) -> None:
+@pytest.mark.parametrize(
+    "sql", ["UPDATE auditrecord SET actor = 'x'", "DELETE FROM auditrecord", "TRUNCATE auditrecord"]
+)
+def test_postgres_refuses_changes_to_audit(
+    make_triage: Callable[..., Triage], postgres: PostgresServer, sql: str
+) -> None:
     triage = make_triage(database_url=postgres.url)
     triage.route("hello")
     with triage.store.engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
         conn.execute(text(sql))
 
 
-def test_postgres_crash_then_spool_replay(make_triage: Callable[..., Triage],
-                                          postgres: PostgresServer) -> None:
+def test_postgres_crash_then_spool_replay(
+    make_triage: Callable[..., Triage], postgres: PostgresServer
+) -> None:
     triage = make_triage(database_url=postgres.url, database_timeout_s=2)
     triage.route("warm up")
     postgres.stop("immediate")

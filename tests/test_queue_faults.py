@@ -14,9 +14,9 @@ from sqlmodel import select
 
 from review_queue.audit import verify
 from review_queue.celery_app import make_celery
+from review_queue.local_services import CeleryWorker, RedisServer, wait_for
 from review_queue.models import AuditRecord, Case
 from review_queue.relay import Relay
-from services import CeleryWorker, RedisServer, wait_for
 from triage import Triage
 
 pytestmark = [pytest.mark.services]
@@ -34,10 +34,13 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 def rig(make_triage: Callable[..., Triage], redis_server: RedisServer, tmp_path: Path):
     """A triage, a relay thread, and a worker factory, all on the same database and Redis."""
     triage = make_triage(broker_url=redis_server.url)
-    env = {"TRIAGE_BROKER_URL": redis_server.url,
-           "TRIAGE_DATABASE_URL": triage.settings.resolved_database_url(),
-           "TRIAGE_STATE_DIR": str(triage.settings.state_dir),
-           "TRIAGE_VISIBILITY_TIMEOUT_S": "3", "TRIAGE_DATABASE_TIMEOUT_S": "30"}
+    env = {
+        "TRIAGE_BROKER_URL": redis_server.url,
+        "TRIAGE_DATABASE_URL": triage.settings.resolved_database_url(),
+        "TRIAGE_STATE_DIR": str(triage.settings.state_dir),
+        "TRIAGE_VISIBILITY_TIMEOUT_S": "3",
+        "TRIAGE_DATABASE_TIMEOUT_S": "30",
+    }
     workers: list[CeleryWorker] = []
 
     def worker() -> CeleryWorker:
@@ -46,8 +49,9 @@ def rig(make_triage: Callable[..., Triage], redis_server: RedisServer, tmp_path:
         workers.append(w)
         return w
 
-    relay = Relay(triage.store, make_celery(redis_server.url), max_backoff_s=1.0,
-                  redeliver_after_s=30)
+    relay = Relay(
+        triage.store, make_celery(redis_server.url), max_backoff_s=1.0, redeliver_after_s=30
+    )
     stop = threading.Event()
     thread = threading.Thread(target=relay.run_forever, args=(stop, 0.05), daemon=True)
     thread.start()
@@ -68,8 +72,9 @@ def _assert_each_delivered_once(triage: Triage, ids: set[str]) -> None:
         cases = s.exec(select(Case)).all()
         assert {c.id for c in cases} == ids  # none lost, none extra
         assert all(c.delivered_at is not None for c in cases)
-        events = Counter(s.exec(select(AuditRecord.case_id)
-                                .where(AuditRecord.event == "case_delivered")).all())
+        events = Counter(
+            s.exec(select(AuditRecord.case_id).where(AuditRecord.event == "case_delivered")).all()
+        )
         assert set(events) == ids and set(events.values()) == {1}  # exactly once in effect
         assert verify(s, triage.store.anchor).ok
 
@@ -92,8 +97,9 @@ def test_kill_redis_while_routing_1000_flagged_messages(rig, redis_server: Redis
             redis_server.kill()  # SIGKILL mid-stream: route() must not notice
         if batch == 14:
             redis_server.start()  # same port, same AOF file
-        decisions = triage.route_many([f"i am going to end my life, message {batch}-{i}"
-                                       for i in range(50)])
+        decisions = triage.route_many(
+            [f"i am going to end my life, message {batch}-{i}" for i in range(50)]
+        )
         assert all(d.human and d.case_id for d in decisions)
         assert not any("fail_safe" in r for d in decisions for r in d.reasons)
         ids |= {d.case_id for d in decisions}
@@ -103,8 +109,9 @@ def test_kill_redis_while_routing_1000_flagged_messages(rig, redis_server: Redis
     _assert_each_delivered_once(triage, ids)
 
 
-def test_sigkill_worker_mid_task_then_redelivered(rig, redis_server: RedisServer,
-                                                  tmp_path: Path) -> None:
+def test_sigkill_worker_mid_task_then_redelivered(
+    rig, redis_server: RedisServer, tmp_path: Path
+) -> None:
     triage, worker, _ = rig
     first = worker()
     warm = triage.route("i want to kill myself (warm-up)")

@@ -16,18 +16,22 @@ from triage import Triage
 
 
 @pytest.fixture
-def queue_and_triage(make_triage: Callable[..., Triage], tmp_path: Path
-                     ) -> tuple[ReviewQueue, Triage]:
+def queue_and_triage(
+    make_triage: Callable[..., Triage], tmp_path: Path
+) -> tuple[ReviewQueue, Triage]:
     from policies.loader import default_policy_file
 
     policy = tmp_path / "policy.yaml"
-    policy.write_text(default_policy_file().read_text()
-                      .replace("store_raw_text: false", "store_raw_text: true")
-                      .replace("crisis_support: human_review", "crisis_support: human_review")
-                      .replace("neutral: log_only", "neutral: human_review")
-                      .replace("information_needed: auto_support", "information_needed: human_review")
-                      .replace("positive_support: auto_support", "positive_support: human_review")
-                      .replace("emotional_support: auto_support", "emotional_support: human_review"))
+    policy.write_text(
+        default_policy_file()
+        .read_text()
+        .replace("store_raw_text: false", "store_raw_text: true")
+        .replace("crisis_support: human_review", "crisis_support: human_review")
+        .replace("neutral: log_only", "neutral: human_review")
+        .replace("information_needed: auto_support", "information_needed: human_review")
+        .replace("positive_support: auto_support", "positive_support: human_review")
+        .replace("emotional_support: auto_support", "emotional_support: human_review")
+    )
     triage = make_triage(policy_path=policy)
     return ReviewQueue(triage.store, lease_s=60), triage
 
@@ -54,7 +58,10 @@ def test_claim_has_one_owner_and_resolve_is_audited(queue_and_triage, tmp_path: 
     resolved = queue.resolve("alice", d.case_id, "contacted", corrected_label="crisis_support")
     assert resolved.status == CaseStatus.RESOLVED
     assert [e["event"] for e in queue.history(d.case_id)] == [
-        "decision", "case_claimed", "case_resolved"]
+        "decision",
+        "case_claimed",
+        "case_resolved",
+    ]
     out = tmp_path / "corrections.jsonl"
     assert queue.export_corrections(out) == 1
     row = json.loads(out.read_text())

@@ -26,7 +26,10 @@ FIRES = [
     ("ki\u200bll my\u200dself", "self_harm_intent"),  # zero-width space / joiner
     ("\u202ekill myself\u202c", "self_harm_intent"),  # bidi override
     ("k\u0456ll mys\u0435lf", "self_harm_intent"),  # Cyrillic i and e
-    ("\uff4b\uff49\uff4c\uff4c \uff4d\uff59\uff53\uff45\uff4c\uff46", "self_harm_intent"),  # fullwidth
+    (
+        "\uff4b\uff49\uff4c\uff4c \uff4d\uff59\uff53\uff45\uff4c\uff46",
+        "self_harm_intent",
+    ),  # fullwidth
     ("k\u0301i\u0308l\u0303l myself", "self_harm_intent"),  # zalgo marks
     ("I don\u2019t want to live anymore", "self_harm_intent"),
     ("everyone would be better off without me", "self_harm_intent"),

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from tiny_models import tiny_stage
 
 from stages.model_dir import StageCard
-from tiny_models import tiny_stage
 from training.config import TrainConfig
 from training.data import data_dir
 from training.evaluate import classification_report, crisis_report, crisis_scores, load_stage, tune
@@ -64,9 +64,17 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _cfg(task: str, out: Path, base: Path) -> TrainConfig:
-    return TrainConfig(task=task, output_dir=out, base=str(base), max_length=32, epochs=1,
-                       batch_size=16, max_train_examples=48, max_eval_examples=32,
-                       goemotions_train=300)
+    return TrainConfig(
+        task=task,
+        output_dir=out,
+        base=str(base),
+        max_length=32,
+        epochs=1,
+        batch_size=16,
+        max_train_examples=48,
+        max_eval_examples=32,
+        goemotions_train=300,
+    )
 
 
 def test_train_crisis_stage_then_tune_and_report(tmp_path: Path, tiny_base: Path) -> None:
@@ -87,20 +95,26 @@ def test_train_crisis_stage_then_tune_and_report(tmp_path: Path, tiny_base: Path
     assert "Remaining misses" in (tmp_path / "report" / "summary.md").read_text()
 
 
-def test_train_support_stage_loads_into_triage(tmp_path: Path, tiny_base: Path,
-                                               tiny_models: dict[str, Path]) -> None:
+def test_train_support_stage_loads_into_triage(
+    tmp_path: Path, tiny_base: Path, tiny_models: dict[str, Path]
+) -> None:
     data = load_task("support", data_dir())
     out = train(_cfg("support", tmp_path / "support", tiny_base), data)
     data.validation = data.validation.select(range(200))
     thresholds = tune(out, data, target_precision=0.3)
     assert set(thresholds) <= set(StageCard.load(out).labels)
     test = data.test.select(range(150))
-    metrics = classification_report(out, test["text"], np.array(test["label"]),
-                                    tmp_path / "report", split="test[:150]")
+    metrics = classification_report(
+        out, test["text"], np.array(test["label"]), tmp_path / "report", split="test[:150]"
+    )
     assert metrics["examples"] == 150 and 0.0 <= metrics["weighted_f1"] <= 1.0
     for name in ("confusion_matrix.png", "pr_curve.png", "reliability.png", "summary.md"):
         assert (tmp_path / "report" / name).exists()
-    triage = Triage(crisis_model=str(tiny_models["crisis"]), support_model=str(out),
-                    state_dir=tmp_path / "state", device="cpu")
+    triage = Triage(
+        crisis_model=str(tiny_models["crisis"]),
+        support_model=str(out),
+        state_dir=tmp_path / "state",
+        device="cpu",
+    )
     d = triage.route("thank you so much for the help")
     assert set(d.support_scores) == set(StageCard.load(out).labels)

@@ -50,12 +50,17 @@ def load_goemotions(root: Path | None = None) -> DatasetDict:
         return load_dataset(hub, config)
     raw = load_dataset(
         "csv",
-        data_files={s: str(folder / f"{f}.tsv") for s, f in
-                    (("train", "train"), ("validation", "dev"), ("test", "test"))},
-        delimiter="\t", column_names=["text", "ids", "comment_id"], keep_default_na=False,
+        data_files={
+            s: str(folder / f"{f}.tsv")
+            for s, f in (("train", "train"), ("validation", "dev"), ("test", "test"))
+        },
+        delimiter="\t",
+        column_names=["text", "ids", "comment_id"],
+        keep_default_na=False,
     )
-    return raw.map(lambda ex: {"labels": [int(i) for i in str(ex["ids"]).split(",")]},
-                   remove_columns=["ids"])
+    return raw.map(
+        lambda ex: {"labels": [int(i) for i in str(ex["ids"]).split(",")]}, remove_columns=["ids"]
+    )
 
 
 def load_dair_emotion(root: Path | None = None) -> DatasetDict:
@@ -65,9 +70,13 @@ def load_dair_emotion(root: Path | None = None) -> DatasetDict:
         return load_dataset(HUB_NAMES["dair_emotion"][0])
     raw = load_dataset(
         "csv",
-        data_files={s: str(folder / f"{f}.txt") for s, f in
-                    (("train", "train"), ("validation", "val"), ("test", "test"))},
-        delimiter=";", column_names=["text", "name"], keep_default_na=False,
+        data_files={
+            s: str(folder / f"{f}.txt")
+            for s, f in (("train", "train"), ("validation", "val"), ("test", "test"))
+        },
+        delimiter=";",
+        column_names=["text", "name"],
+        keep_default_na=False,
     )
     raw = raw.map(lambda ex: {"label": DAIR_LABELS.index(ex["name"])}, remove_columns=["name"])
     return raw.cast_column("label", ClassLabel(names=DAIR_LABELS))
@@ -93,8 +102,10 @@ def load_sdcnl(root: Path | None = None) -> DatasetDict:
     """SDCNL training posts split 80/20 (stratified, fixed seed): ``text``, ``is_suicide``."""
     folder = _need_local("sdcnl", root)
     raw = load_dataset("csv", data_files=str(folder / "train.csv"), keep_default_na=False)["train"]
-    raw = raw.map(lambda ex: {"text": f"{ex['title']}\n{ex['selftext']}".strip()},
-                  remove_columns=["title", "selftext"])
+    raw = raw.map(
+        lambda ex: {"text": f"{ex['title']}\n{ex['selftext']}".strip()},
+        remove_columns=["title", "selftext"],
+    )
     raw = raw.cast_column("is_suicide", ClassLabel(names=["depression", "suicidewatch"]))
     parts = raw.train_test_split(test_size=0.2, seed=SEED, stratify_by_column="is_suicide")
     return DatasetDict(train=parts["train"], validation=parts["test"])

@@ -46,8 +46,14 @@ def crisis_scores(stage: TransformerStage, texts: list[str]) -> np.ndarray:
     return probabilities(stage, texts)[:, stage.card.labels.index(CRISIS)]
 
 
-def tune(model_dir: Path, data: TaskData, *, target_recall: float = 0.97,
-         target_precision: float = 0.5, device: str = "cpu") -> dict[str, float]:
+def tune(
+    model_dir: Path,
+    data: TaskData,
+    *,
+    target_recall: float = 0.97,
+    target_precision: float = 0.5,
+    device: str = "cpu",
+) -> dict[str, float]:
     """Tune thresholds on validation data and write them into the model's card."""
     stage = load_stage(model_dir, device)
     card = StageCard.load(model_dir)
@@ -57,15 +63,17 @@ def tune(model_dir: Path, data: TaskData, *, target_recall: float = 0.97,
         thresholds = {CRISIS: crisis_threshold(scores, np.ones_like(scores), target_recall)}
     else:
         probs = probabilities(stage, data.validation["text"])
-        thresholds = support_thresholds(probs, np.array(data.validation["label"]), card.labels,
-                                        target_precision)
+        thresholds = support_thresholds(
+            probs, np.array(data.validation["label"]), card.labels, target_precision
+        )
     card.thresholds = thresholds  # unrounded: rounding up would drop the boundary positive
     card.save(model_dir)
     return card.thresholds
 
 
-def expected_calibration_error(probs: np.ndarray, gold: np.ndarray, bins: int = 15
-                               ) -> tuple[float, list[tuple[float, float, int]]]:
+def expected_calibration_error(
+    probs: np.ndarray, gold: np.ndarray, bins: int = 15
+) -> tuple[float, list[tuple[float, float, int]]]:
     """ECE of the top-class probability, with (confidence, accuracy, count) per bin."""
     conf, correct = probs.max(1), probs.argmax(1) == gold
     edges = np.linspace(0, 1, bins + 1)
@@ -89,11 +97,13 @@ def latency(stage: TransformerStage, texts: list[str], n: int = 100) -> dict[str
         times.append(time.perf_counter() - start)
     start = time.perf_counter()
     for i in range(0, len(sample), 32):
-        stage.probabilities(sample[i:i + 32])
+        stage.probabilities(sample[i : i + 32])
     batched = time.perf_counter() - start
-    return {"batch1_median_ms": round(statistics.median(times) * 1000, 2),
-            "batch1_p95_ms": round(float(np.percentile(times, 95)) * 1000, 2),
-            "batch32_msgs_per_s": round(len(sample) / batched, 1)}
+    return {
+        "batch1_median_ms": round(statistics.median(times) * 1000, 2),
+        "batch1_p95_ms": round(float(np.percentile(times, 95)) * 1000, 2),
+        "batch32_msgs_per_s": round(len(sample) / batched, 1),
+    }
 
 
 def _save(fig: Any, path: Path) -> None:
@@ -102,39 +112,69 @@ def _save(fig: Any, path: Path) -> None:
     plt.close(fig)
 
 
-def classification_report(model_dir: Path, texts: list[str], gold: np.ndarray, out: Path,
-                          *, split: str, device: str = "cpu") -> dict[str, Any]:
+def classification_report(
+    model_dir: Path,
+    texts: list[str],
+    gold: np.ndarray,
+    out: Path,
+    *,
+    split: str,
+    device: str = "cpu",
+) -> dict[str, Any]:
     """Metrics JSON, Markdown summary, confusion matrix, PR curves, reliability plot."""
     out.mkdir(parents=True, exist_ok=True)
     stage = load_stage(model_dir, device)
     labels = stage.card.labels
     probs = probabilities(stage, texts)
     pred = probs.argmax(1)
-    p, r, f, support = precision_recall_fscore_support(gold, pred, labels=range(len(labels)),
-                                                       zero_division=0)
+    p, r, f, support = precision_recall_fscore_support(
+        gold, pred, labels=range(len(labels)), zero_division=0
+    )
     ece, bins = expected_calibration_error(probs, gold)
     thresholds = np.array([stage.card.thresholds.get(name, 0.0) for name in labels])
     confident = probs.max(1) >= thresholds[pred]
     cm = confusion_matrix(gold, pred, labels=range(len(labels)))
-    pairs = sorted(((int(cm[i, j]), labels[i], labels[j]) for i in range(len(labels))
-                    for j in range(len(labels)) if i != j), reverse=True)[:5]
-    examples = {f"{g}->{q}": [texts[k][:160] for k in np.nonzero(
-        (gold == labels.index(g)) & (pred == labels.index(q)))[0][:3]] for _, g, q in pairs}
+    pairs = sorted(
+        (
+            (int(cm[i, j]), labels[i], labels[j])
+            for i in range(len(labels))
+            for j in range(len(labels))
+            if i != j
+        ),
+        reverse=True,
+    )[:5]
+    examples = {
+        f"{g}->{q}": [
+            texts[k][:160]
+            for k in np.nonzero((gold == labels.index(g)) & (pred == labels.index(q)))[0][:3]
+        ]
+        for _, g, q in pairs
+    }
     metrics: dict[str, Any] = {
-        "split": split, "examples": len(texts),
+        "split": split,
+        "examples": len(texts),
         "accuracy": round(float(accuracy_score(gold, pred)), 4),
         "macro_f1": round(float(f1_score(gold, pred, average="macro")), 4),
         "weighted_f1": round(float(f1_score(gold, pred, average="weighted")), 4),
-        "per_class": {name: {"precision": round(float(p[k]), 4), "recall": round(float(r[k]), 4),
-                             "f1": round(float(f[k]), 4), "support": int(support[k])}
-                      for k, name in enumerate(labels)},
+        "per_class": {
+            name: {
+                "precision": round(float(p[k]), 4),
+                "recall": round(float(r[k]), 4),
+                "f1": round(float(f[k]), 4),
+                "support": int(support[k]),
+            }
+            for k, name in enumerate(labels)
+        },
         "ece": round(ece, 4),
         "thresholds": stage.card.thresholds,
         "confident_share": round(float(confident.mean()), 4),
         "accuracy_when_confident": round(float((pred == gold)[confident].mean()), 4)
-        if confident.any() else None,
-        "top_confusions": [{"gold": g, "predicted": q, "count": c,
-                            "examples": examples[f"{g}->{q}"]} for c, g, q in pairs],
+        if confident.any()
+        else None,
+        "top_confusions": [
+            {"gold": g, "predicted": q, "count": c, "examples": examples[f"{g}->{q}"]}
+            for c, g, q in pairs
+        ],
         "latency_cpu": latency(stage, texts[:200]),
         "base_model": stage.card.base_model,
     }
@@ -168,10 +208,14 @@ def classification_report(model_dir: Path, texts: list[str], gold: np.ndarray, o
     ax.set_title(f"reliability (ECE {ece:.3f})")
     _save(fig, out / "reliability.png")
 
-    rows = "\n".join(f"| {n} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | "
-                     f"{v['support']} |" for n, v in metrics["per_class"].items())
-    conf_rows = "\n".join(f"| {c['gold']} | {c['predicted']} | {c['count']} | "
-                          f"{(c['examples'] or [''])[0][:90]} |" for c in metrics["top_confusions"])
+    rows = "\n".join(
+        f"| {n} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |"
+        for n, v in metrics["per_class"].items()
+    )
+    conf_rows = "\n".join(
+        f"| {c['gold']} | {c['predicted']} | {c['count']} | {(c['examples'] or [''])[0][:90]} |"
+        for c in metrics["top_confusions"]
+    )
     (out / "summary.md").write_text(
         f"# {model_dir.name} on {split}\n\n"
         f"{len(texts)} examples. Accuracy {metrics['accuracy']:.4f}, macro F1 "
@@ -185,8 +229,9 @@ def classification_report(model_dir: Path, texts: list[str], gold: np.ndarray, o
     return metrics
 
 
-def crisis_report(model_dir: Path, data: TaskData, out: Path, *, device: str = "cpu"
-                  ) -> dict[str, Any]:
+def crisis_report(
+    model_dir: Path, data: TaskData, out: Path, *, device: str = "cpu"
+) -> dict[str, Any]:
     """Stage one's crisis report: recall, flag rates, AUC, obfuscation, misses by kind."""
     out.mkdir(parents=True, exist_ok=True)
     stage = load_stage(model_dir, device)
@@ -201,8 +246,10 @@ def crisis_report(model_dir: Path, data: TaskData, out: Path, *, device: str = "
         return (sc >= threshold) | np.array([bool(net.matches(t)) for t in texts], dtype=bool)
 
     sw = s["suicidewatch"]
-    auc = roc_auc_score(np.r_[np.ones(len(sw)), np.zeros(len(s["depression"]))],
-                        np.r_[scores["suicidewatch"], scores["depression"]])
+    auc = roc_auc_score(
+        np.r_[np.ones(len(sw)), np.zeros(len(s["depression"]))],
+        np.r_[scores["suicidewatch"], scores["depression"]],
+    )
     obfuscated = {}
     for style in STYLES:
         texts = [obfuscate(t, style) for t in sw]
@@ -212,18 +259,25 @@ def crisis_report(model_dir: Path, data: TaskData, out: Path, *, device: str = "
     metrics: dict[str, Any] = {
         "threshold": threshold,
         "recall_suicidewatch_validation_model": round(
-            float((scores["suicidewatch"] >= threshold).mean()), 4),
+            float((scores["suicidewatch"] >= threshold).mean()), 4
+        ),
         "recall_suicidewatch_validation_with_safety_net": round(float(plain_flags.mean()), 4),
         "flag_rate_goemotions_test": round(float((test_scores >= threshold).mean()), 4),
         "flag_rate_goemotions_test_with_safety_net": round(
-            float(flagged(test_texts, test_scores).mean()), 4) if test_texts else None,
+            float(flagged(test_texts, test_scores).mean()), 4
+        )
+        if test_texts
+        else None,
         "flag_rate_not_stressed_validation": round(
-            float((scores["not_stressed"] >= threshold).mean()), 4),
+            float((scores["not_stressed"] >= threshold).mean()), 4
+        ),
         "flag_rate_stressed_validation": round(float((scores["stressed"] >= threshold).mean()), 4),
         "flag_rate_depression_validation": round(
-            float((scores["depression"] >= threshold).mean()), 4),
+            float((scores["depression"] >= threshold).mean()), 4
+        ),
         "flag_rate_goemotions_validation": round(
-            float((scores["goemotions_validation"] >= threshold).mean()), 4),
+            float((scores["goemotions_validation"] >= threshold).mean()), 4
+        ),
         "roc_auc_suicidewatch_vs_depression_validation": round(float(auc), 4),
         "recall_obfuscated_with_safety_net": obfuscated,
         "misses": len(misses),
@@ -235,13 +289,22 @@ def crisis_report(model_dir: Path, data: TaskData, out: Path, *, device: str = "
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
 
     fig, ax = plt.subplots(figsize=(6, 5))
-    neg = np.r_[scores["depression"], scores["stressed"], scores["not_stressed"],
-                scores["goemotions_validation"]]
-    prec, rec, _ = precision_recall_curve(np.r_[np.ones(len(sw)), np.zeros(len(neg))],
-                                          np.r_[scores["suicidewatch"], neg])
+    neg = np.r_[
+        scores["depression"],
+        scores["stressed"],
+        scores["not_stressed"],
+        scores["goemotions_validation"],
+    ]
+    prec, rec, _ = precision_recall_curve(
+        np.r_[np.ones(len(sw)), np.zeros(len(neg))], np.r_[scores["suicidewatch"], neg]
+    )
     ax.plot(rec, prec)
-    ax.axvline(metrics["recall_suicidewatch_validation_model"], color="r", linestyle="--",
-               label=f"threshold {threshold:.3f}")
+    ax.axvline(
+        metrics["recall_suicidewatch_validation_model"],
+        color="r",
+        linestyle="--",
+        label=f"threshold {threshold:.3f}",
+    )
     ax.set_xlabel("recall (r/SuicideWatch validation)")
     ax.set_ylabel("precision (vs all validation negatives)")
     ax.legend()
@@ -255,13 +318,18 @@ def crisis_report(model_dir: Path, data: TaskData, out: Path, *, device: str = "
             return "explicit wording, long post"
         return "implicit (no crisis words)"
 
-    table = "\n".join(f"| {kind(t)} | {sc:.3f} | {t[:140].replace(chr(10), ' ').replace('|', '/')} |"
-                      for sc, t in sorted(misses)[:12])
+    table = "\n".join(
+        f"| {kind(t)} | {sc:.3f} | {t[:140].replace(chr(10), ' ').replace('|', '/')} |"
+        for sc, t in sorted(misses)[:12]
+    )
     (out / "summary.md").write_text(
         f"# Crisis report: {model_dir.name}\n\n"
         f"| figure | value |\n|---|---|\n"
-        + "".join(f"| {k} | {v} |\n" for k, v in metrics.items()
-                  if not isinstance(v, dict) and k != "base_model")
+        + "".join(
+            f"| {k} | {v} |\n"
+            for k, v in metrics.items()
+            if not isinstance(v, dict) and k != "base_model"
+        )
         + f"| obfuscated recall (model + safety net) | {obfuscated} |\n\n"
         f"## Remaining misses (r/SuicideWatch validation posts not flagged)\n\n"
         f"| kind | score | opening |\n|---|---|---|\n{table}\n"

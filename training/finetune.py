@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from datasets import Dataset
 from sklearn.metrics import f1_score
+from torch.nn import functional as F  # noqa: N812
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -44,19 +44,25 @@ def class_weights(labels: list[int], n_classes: int, power: float) -> torch.Tens
 class WeightedTrainer(Trainer):
     """Cross-entropy with class weights, per-example weights and label smoothing."""
 
-    def __init__(self, *args: Any, class_weight: torch.Tensor, label_smoothing: float,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, class_weight: torch.Tensor, label_smoothing: float, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
 
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[no-untyped-def,override]
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        """Weighted, label-smoothed cross-entropy over the batch."""  # type: ignore[no-untyped-def,override]
         labels = inputs.pop("labels")
         weight = inputs.pop("weight")
         outputs = model(**inputs)
-        loss = F.cross_entropy(outputs.logits.float(), labels,
-                               weight=self.class_weight.to(labels.device),
-                               label_smoothing=self.label_smoothing, reduction="none")
+        loss = F.cross_entropy(
+            outputs.logits.float(),
+            labels,
+            weight=self.class_weight.to(labels.device),
+            label_smoothing=self.label_smoothing,
+            reduction="none",
+        )
         loss = (loss * weight).sum() / weight.sum()
         return (loss, outputs) if return_outputs else loss
 
@@ -68,28 +74,35 @@ class Collator:
         self.tokenizer = tokenizer
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        batch = self.tokenizer.pad({"input_ids": [f["input_ids"] for f in features]},
-                                   return_tensors="pt")
+        """One padded batch."""
+        batch = self.tokenizer.pad(
+            {"input_ids": [f["input_ids"] for f in features]}, return_tensors="pt"
+        )
         batch["labels"] = torch.tensor([f["label"] for f in features], dtype=torch.long)
-        batch["weight"] = torch.tensor([f.get("weight", 1.0) for f in features],
-                                       dtype=torch.float32)
+        batch["weight"] = torch.tensor(
+            [f.get("weight", 1.0) for f in features], dtype=torch.float32
+        )
         return batch
 
 
 def _tokenize(ds: Dataset, tokenizer: Any, cfg: TrainConfig) -> Dataset:
     return ds.map(
         lambda b: {"input_ids": encode(tokenizer, b["text"], cfg.max_length, cfg.head_fraction)},
-        batched=True, batch_size=512,
+        batched=True,
+        batch_size=512,
         remove_columns=[c for c in ds.column_names if c not in ("label", "weight")],
     )
 
 
 def _freeze(model: torch.nn.Module, n_layers: int) -> None:
-    base = model.base_model
+    base: Any = model.base_model
     for p in base.embeddings.parameters():
         p.requires_grad = False
-    layers = next(m for name, m in base.named_modules()
-                  if isinstance(m, torch.nn.ModuleList) and name.split(".")[-1] == "layer")
+    layers = next(
+        m
+        for name, m in base.named_modules()
+        if isinstance(m, torch.nn.ModuleList) and name.split(".")[-1] == "layer"
+    )
     for layer in list(layers)[:n_layers]:
         for p in layer.parameters():
             p.requires_grad = False
@@ -99,26 +112,30 @@ class _Progress(TrainerCallback):
     def __init__(self, report: Callable[[int, int], None]) -> None:
         self.report = report
 
-    def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+    def on_step_end(self, args, state, control, **kwargs):
+        """Report the step to the progress bar."""  # type: ignore[no-untyped-def]
         self.report(state.global_step, state.max_steps)
 
 
-def train(cfg: TrainConfig, data: TaskData,
-          progress: Callable[[int, int], None] | None = None) -> Path:
+def train(
+    cfg: TrainConfig, data: TaskData, progress: Callable[[int, int], None] | None = None
+) -> Path:
     """Fine-tune ``cfg.base`` on ``data`` and write a stage directory (without thresholds)."""
     set_seed(cfg.seed)
     base = resolve_base(cfg.base)
     labels = data.labels
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForSequenceClassification.from_pretrained(
-        base, num_labels=len(labels), id2label=dict(enumerate(labels)),
-        label2id={name: i for i, name in enumerate(labels)}, ignore_mismatched_sizes=True,
+        base,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)},
+        ignore_mismatched_sizes=True,
     )
     if cfg.freeze_layers:
         _freeze(model, cfg.freeze_layers)
     train_ds = _tokenize(subsample(data.train, cfg.max_train_examples, cfg.seed), tokenizer, cfg)
-    eval_ds = _tokenize(subsample(data.validation, cfg.max_eval_examples, cfg.seed), tokenizer,
-                        cfg)
+    eval_ds = _tokenize(subsample(data.validation, cfg.max_eval_examples, cfg.seed), tokenizer, cfg)
     cuda = torch.cuda.is_available()
     strategy = "steps" if cfg.eval_steps else "epoch"
     args = TrainingArguments(
@@ -133,7 +150,7 @@ def train(cfg: TrainConfig, data: TaskData,
         eval_strategy=strategy,
         save_strategy=strategy,
         eval_steps=cfg.eval_steps,
-        save_steps=cfg.eval_steps,
+        save_steps=cfg.eval_steps or 500,
         save_total_limit=1,
         load_best_model_at_end=True,
         metric_for_best_model="macro_f1",
@@ -155,8 +172,12 @@ def train(cfg: TrainConfig, data: TaskData,
         return {"macro_f1": float(f1_score(gold, logits.argmax(-1), average="macro"))}
 
     trainer = WeightedTrainer(
-        model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
-        data_collator=Collator(tokenizer), compute_metrics=metrics,
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        data_collator=Collator(tokenizer),
+        compute_metrics=metrics,
         callbacks=[EarlyStoppingCallback(cfg.early_stopping_patience)]
         + ([_Progress(progress)] if progress else []),
         class_weight=class_weights(train_ds["label"], len(labels), cfg.class_weight_power),
@@ -165,15 +186,22 @@ def train(cfg: TrainConfig, data: TaskData,
     result = trainer.train()
     final = trainer.evaluate()
     out = cfg.output_dir
-    trainer.model.save_pretrained(out)
+    best: Any = trainer.model  # the best checkpoint, reloaded at the end
+    best.save_pretrained(out)
     tokenizer.save_pretrained(out)
     StageCard(
-        task="crisis" if cfg.task == "crisis" else ("support" if cfg.task == "support" else "emotion"),
-        labels=labels, max_length=cfg.max_length, head_fraction=cfg.head_fraction,
+        task="crisis"
+        if cfg.task == "crisis"
+        else ("support" if cfg.task == "support" else "emotion"),
+        labels=labels,
+        max_length=cfg.max_length,
+        head_fraction=cfg.head_fraction,
         base_model=base,
-        metrics={"validation_macro_f1": round(float(final["eval_macro_f1"]), 4),
-                 "train_examples": float(len(train_ds)),
-                 "train_runtime_s": round(float(result.metrics["train_runtime"]), 1)},
+        metrics={
+            "validation_macro_f1": round(float(final["eval_macro_f1"]), 4),
+            "train_examples": float(len(train_ds)),
+            "train_runtime_s": round(float(result.metrics["train_runtime"]), 1),
+        },
     ).save(out)
     shutil.rmtree(out / "checkpoints", ignore_errors=True)
     return out

@@ -12,10 +12,34 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from stages.labels import SUPPORT_LABELS
 
 GOEMOTIONS_LABELS: tuple[str, ...] = (
-    "admiration", "amusement", "anger", "annoyance", "approval", "caring", "confusion",
-    "curiosity", "desire", "disappointment", "disapproval", "disgust", "embarrassment",
-    "excitement", "fear", "gratitude", "grief", "joy", "love", "nervousness", "optimism",
-    "pride", "realization", "relief", "remorse", "sadness", "surprise", "neutral",
+    "admiration",
+    "amusement",
+    "anger",
+    "annoyance",
+    "approval",
+    "caring",
+    "confusion",
+    "curiosity",
+    "desire",
+    "disappointment",
+    "disapproval",
+    "disgust",
+    "embarrassment",
+    "excitement",
+    "fear",
+    "gratitude",
+    "grief",
+    "joy",
+    "love",
+    "nervousness",
+    "optimism",
+    "pride",
+    "realization",
+    "relief",
+    "remorse",
+    "sadness",
+    "surprise",
+    "neutral",
 )
 MultiLabelRule = Literal["most_severe", "first_listed"]
 
@@ -30,15 +54,19 @@ class SupportMapping(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> SupportMapping:
-        if sorted(self.severity) != sorted(SUPPORT_LABELS) or set(self.classes) != set(SUPPORT_LABELS):
+        if sorted(self.severity) != sorted(SUPPORT_LABELS) or set(self.classes) != set(
+            SUPPORT_LABELS
+        ):
             raise ValueError(f"severity and classes must name exactly {list(SUPPORT_LABELS)}")
         placed = [e for emotions in self.classes.values() for e in emotions]
         missing = set(GOEMOTIONS_LABELS) - set(placed)
         unknown = set(placed) - set(GOEMOTIONS_LABELS)
         twice = {e for e in placed if placed.count(e) > 1}
         if missing or unknown or twice:
-            raise ValueError(f"emotions missing {sorted(missing)}, unknown {sorted(unknown)}, "
-                             f"placed twice {sorted(twice)}")
+            raise ValueError(
+                f"emotions missing {sorted(missing)}, unknown {sorted(unknown)}, "
+                f"placed twice {sorted(twice)}"
+            )
         return self
 
     def class_of(self, emotion: str) -> str:

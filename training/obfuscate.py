@@ -11,8 +11,18 @@ CRISIS_WORDS = re.compile(
     re.IGNORECASE,
 )
 _LEET = str.maketrans({"i": "1", "e": "3", "a": "4", "o": "0", "s": "5", "t": "7"})
-_HOMOGLYPHS = str.maketrans({"a": "\u0430", "e": "\u0435", "o": "\u043e", "i": "\u0456",
-                             "c": "\u0441", "p": "\u0440", "s": "\u0455", "y": "\u0443"})
+_HOMOGLYPHS = str.maketrans(
+    {
+        "a": "\u0430",
+        "e": "\u0435",
+        "o": "\u043e",
+        "i": "\u0456",
+        "c": "\u0441",
+        "p": "\u0440",
+        "s": "\u0455",
+        "y": "\u0443",
+    }
+)
 STYLES = ("leetspeak", "homoglyphs", "zero_width", "spaced")
 
 

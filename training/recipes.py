@@ -6,27 +6,82 @@ from typing import Any
 
 # `make demo` on a 2-core CPU: a few minutes per stage with the offline MiniLM base.
 DEMO: dict[str, dict[str, Any]] = {
-    "crisis": {"max_length": 128, "epochs": 1.0, "batch_size": 16, "learning_rate": 8e-5,
-               "max_train_examples": 2400, "max_eval_examples": 600, "goemotions_train": 3000},
-    "support": {"max_length": 64, "epochs": 1.0, "batch_size": 32, "learning_rate": 8e-5,
-                "max_train_examples": 4000, "max_eval_examples": 800},
+    "crisis": {
+        "max_length": 128,
+        "epochs": 1.0,
+        "batch_size": 16,
+        "learning_rate": 8e-5,
+        "max_train_examples": 2400,
+        "max_eval_examples": 600,
+        "goemotions_train": 3000,
+    },
+    "support": {
+        "max_length": 64,
+        "epochs": 1.0,
+        "batch_size": 32,
+        "learning_rate": 8e-5,
+        "max_train_examples": 4000,
+        "max_eval_examples": 800,
+    },
 }
 
 # A stronger stage one that still fits a 2-core CPU in about 20 minutes (all crisis posts).
 CPU: dict[str, dict[str, Any]] = {
-    "crisis": {"max_length": 160, "epochs": 1.0, "batch_size": 16, "learning_rate": 6e-5,
-               "max_eval_examples": 800, "goemotions_train": 4000},
-    "support": {"max_length": 64, "epochs": 1.0, "batch_size": 32, "learning_rate": 6e-5,
-                "max_train_examples": 12000, "max_eval_examples": 1000},
+    "crisis": {
+        "max_length": 160,
+        "epochs": 1.0,
+        "batch_size": 16,
+        "learning_rate": 6e-5,
+        "max_eval_examples": 800,
+        "goemotions_train": 4000,
+    },
+    "support": {
+        "max_length": 64,
+        "epochs": 1.0,
+        "batch_size": 32,
+        "learning_rate": 6e-5,
+        "max_train_examples": 12000,
+        "max_eval_examples": 1000,
+    },
+    "dair_emotion": {
+        "max_length": 64,
+        "epochs": 1.0,
+        "batch_size": 32,
+        "learning_rate": 8e-5,
+        "max_train_examples": 12000,
+        "class_weight_power": 0.0,
+    },
+    "tweeteval_emotion": {
+        "max_length": 64,
+        "epochs": 2.0,
+        "batch_size": 32,
+        "learning_rate": 8e-5,
+        "class_weight_power": 0.0,
+    },
 }
 
 # Full fine-tunes for a GPU: every training example, longer context, early stopping.
 FULL: dict[str, dict[str, Any]] = {
-    "crisis": {"max_length": 512, "epochs": 4.0, "batch_size": 32, "learning_rate": 4e-5,
-               "goemotions_train": 20000},
+    "crisis": {
+        "max_length": 512,
+        "epochs": 4.0,
+        "batch_size": 32,
+        "learning_rate": 4e-5,
+        "goemotions_train": 20000,
+    },
     "support": {"max_length": 128, "epochs": 4.0, "batch_size": 64, "learning_rate": 5e-5},
-    "dair_emotion": {"max_length": 96, "epochs": 4.0, "batch_size": 64, "learning_rate": 5e-5,
-                     "class_weight_power": 0.0},
-    "tweeteval_emotion": {"max_length": 128, "epochs": 5.0, "batch_size": 32,
-                          "learning_rate": 5e-5, "class_weight_power": 0.0},
+    "dair_emotion": {
+        "max_length": 96,
+        "epochs": 4.0,
+        "batch_size": 64,
+        "learning_rate": 5e-5,
+        "class_weight_power": 0.0,
+    },
+    "tweeteval_emotion": {
+        "max_length": 128,
+        "epochs": 5.0,
+        "batch_size": 32,
+        "learning_rate": 5e-5,
+        "class_weight_power": 0.0,
+    },
 }

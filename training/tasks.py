@@ -62,8 +62,9 @@ class TaskData:
 
 def _frame(texts: list[str], label: int, weight: float, source: str) -> Dataset:
     n = len(texts)
-    return Dataset.from_dict({"text": texts, "label": [label] * n, "weight": [weight] * n,
-                              "source": [source] * n})
+    return Dataset.from_dict(
+        {"text": texts, "label": [label] * n, "weight": [weight] * n, "source": [source] * n}
+    )
 
 
 def phrase_positives(net: SafetyNet | None = None, seed: int = SEED) -> list[str]:
@@ -82,31 +83,52 @@ def _without_net_hits(texts: list[str], net: SafetyNet) -> list[str]:
     return [t for t in texts if not net.matches(t)]
 
 
-def crisis_task(root: Path | None, *, goemotions_train: int | None = 8000,
-                dair_negatives: int | None = 2000, goemotions_validation: int | None = None,
-                seed: int = SEED) -> TaskData:
+def crisis_task(
+    root: Path | None,
+    *,
+    goemotions_train: int | None = 8000,
+    dair_negatives: int | None = 2000,
+    goemotions_validation: int | None = None,
+    seed: int = SEED,
+) -> TaskData:
     """Stage one's binary crisis data (see the module docstring for the choices)."""
     net = SafetyNet()
-    sdcnl, dreaddit, go, dair = (load_sdcnl(root), load_dreaddit(root), load_goemotions(root),
-                                 load_dair_emotion(root))
+    sdcnl, dreaddit, go, dair = (
+        load_sdcnl(root),
+        load_dreaddit(root),
+        load_goemotions(root),
+        load_dair_emotion(root),
+    )
 
     def split_sdcnl(split: str) -> tuple[list[str], list[str]]:
         ds = sdcnl[split]
-        return ([t for t, y in zip(ds["text"], ds["is_suicide"], strict=True) if y == 1],
-                [t for t, y in zip(ds["text"], ds["is_suicide"], strict=True) if y == 0])
+        return (
+            [t for t, y in zip(ds["text"], ds["is_suicide"], strict=True) if y == 1],
+            [t for t, y in zip(ds["text"], ds["is_suicide"], strict=True) if y == 0],
+        )
 
     sw_train, dep_train = split_sdcnl("train")
     sad = dair["train"].filter(lambda ex: DAIR_LABELS[ex["label"]] in ("sadness", "fear"))
-    train = concatenate_datasets([
-        _frame(sw_train, 1, 1.0, "suicidewatch"),
-        _frame(phrase_positives(net, seed), 1, 1.0, "phrases"),
-        _frame(dep_train, 0, 0.5, "depression"),
-        _frame(_without_net_hits(dreaddit["train"]["text"], net), 0, 1.0, "dreaddit"),
-        _frame(_without_net_hits(subsample(go["train"], goemotions_train, seed)["text"], net),
-               0, 1.0, "goemotions"),
-        _frame(_without_net_hits(subsample(sad, dair_negatives, seed)["text"], net),
-               0, 1.0, "dair_sad"),
-    ]).shuffle(seed=seed)
+    train = concatenate_datasets(
+        [
+            _frame(sw_train, 1, 1.0, "suicidewatch"),
+            _frame(phrase_positives(net, seed), 1, 1.0, "phrases"),
+            _frame(dep_train, 0, 0.5, "depression"),
+            _frame(_without_net_hits(dreaddit["train"]["text"], net), 0, 1.0, "dreaddit"),
+            _frame(
+                _without_net_hits(subsample(go["train"], goemotions_train, seed)["text"], net),
+                0,
+                1.0,
+                "goemotions",
+            ),
+            _frame(
+                _without_net_hits(subsample(sad, dair_negatives, seed)["text"], net),
+                0,
+                1.0,
+                "dair_sad",
+            ),
+        ]
+    ).shuffle(seed=seed)
 
     sw_val, dep_val = split_sdcnl("validation")
     dv = dreaddit["validation"]
@@ -125,27 +147,37 @@ def crisis_task(root: Path | None, *, goemotions_train: int | None = 8000,
     return TaskData(list(CRISIS_LABELS), train, validation, test, slices)
 
 
-def support_task(root: Path | None, *, rule: MultiLabelRule = "most_severe",
-                 mapping_path: str | Path | None = None) -> TaskData:
+def support_task(
+    root: Path | None,
+    *,
+    rule: MultiLabelRule = "most_severe",
+    mapping_path: str | Path | None = None,
+) -> TaskData:
     """Stage two: GoEmotions mapped to the five support classes."""
     mapping = load_mapping(mapping_path)
     go = load_goemotions(root)
 
     def convert(ds: Dataset) -> Dataset:
         return ds.map(
-            lambda ex: {"label": SUPPORT_LABELS.index(mapping.label(ex["labels"], rule)),
-                        "weight": 1.0},
+            lambda ex: {
+                "label": SUPPORT_LABELS.index(mapping.label(ex["labels"], rule)),
+                "weight": 1.0,
+            },
             remove_columns=[c for c in ds.column_names if c != "text"],
         )
 
-    return TaskData(list(SUPPORT_LABELS), convert(go["train"]), convert(go["validation"]),
-                    convert(go["test"]))
+    return TaskData(
+        list(SUPPORT_LABELS), convert(go["train"]), convert(go["validation"]), convert(go["test"])
+    )
 
 
 def emotion_task(name: str, root: Path | None) -> TaskData:
     """A plain single-label emotion classifier (dair-ai emotion or TweetEval emotion)."""
-    ds, labels = ((load_dair_emotion(root), DAIR_LABELS) if name == "dair_emotion"
-                  else (load_tweeteval_emotion(root), TWEETEVAL_LABELS))
+    ds, labels = (
+        (load_dair_emotion(root), DAIR_LABELS)
+        if name == "dair_emotion"
+        else (load_tweeteval_emotion(root), TWEETEVAL_LABELS)
+    )
     ds = ds.map(lambda ex: {"weight": 1.0})
     return TaskData(list(labels), ds["train"], ds["validation"], ds["test"])
 

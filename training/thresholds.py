@@ -15,10 +15,12 @@ def crisis_threshold(scores: np.ndarray, positive: np.ndarray, target_recall: fl
     return float(pos[pos.size - keep])
 
 
-def support_thresholds(probs: np.ndarray, gold: np.ndarray, labels: list[str],
-                       target_precision: float) -> dict[str, float]:
-    """Per class: the lowest top-probability at which that class's predictions reach the target
-    precision (so as few messages as possible are sent to humans as "low confidence").
+def support_thresholds(
+    probs: np.ndarray, gold: np.ndarray, labels: list[str], target_precision: float
+) -> dict[str, float]:
+    """Per class, the lowest top-probability at which its predictions reach the target precision.
+
+    The lowest such threshold sends as few messages as possible to humans as "low confidence".
 
     A class that never reaches the target gets the threshold with the best precision over
     at least a tenth of its predictions.
@@ -39,5 +41,5 @@ def support_thresholds(probs: np.ndarray, gold: np.ndarray, labels: list[str],
             out[label] = float(conf[ok.max()])
         else:
             floor = max(1, right.size // 10)
-            out[label] = float(conf[floor - 1 + int(np.argmax(precision[floor - 1:]))])
+            out[label] = float(conf[floor - 1 + int(np.argmax(precision[floor - 1 :]))])
     return out

@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-app = typer.Typer(help="crisis-triage: route messages that need a person to a person, first.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="crisis-triage: route messages that need a person to a person, first.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
-spool_app = typer.Typer(help="The local spool of cases the database could not take.",
-                        no_args_is_help=True)
+spool_app = typer.Typer(
+    help="The local spool of cases the database could not take.", no_args_is_help=True
+)
 queue_app = typer.Typer(help="The counselors' review queue.", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
 app.add_typer(audit_app, name="audit")
@@ -36,14 +40,19 @@ DEMO_MESSAGES = [
 ]
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     err.print(f"error: {message}")
     raise typer.Exit(1)
 
 
 def _progress_bar(title: str) -> tuple[Progress, Any]:
-    progress = Progress(TextColumn(f"[bold]{title}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                        TimeRemainingColumn(), console=console)
+    progress = Progress(
+        TextColumn(f"[bold]{title}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=console,
+    )
     task = progress.add_task(title, total=None)
 
     def update(step: int, total: int) -> None:
@@ -96,18 +105,31 @@ def train(
         _fail(f"unknown recipe {recipe!r}; choose demo, cpu or full")
     if task not in book:
         _fail(f"recipe {recipe!r} has no task {task!r}; choose from {sorted(book)}")
-    given = {"max_length": max_length, "epochs": epochs, "batch_size": batch_size,
-             "learning_rate": learning_rate, "max_train_examples": max_train_examples,
-             "max_eval_examples": max_eval_examples, "freeze_layers": freeze_layers,
-             "multi_label_rule": multi_label_rule}
-    cfg = TrainConfig(task=task, output_dir=output, base=base, seed=seed, target_recall=target_recall,
-                      **(book[task] | {k: v for k, v in given.items() if v is not None}))
+    given = {
+        "max_length": max_length,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "max_train_examples": max_train_examples,
+        "max_eval_examples": max_eval_examples,
+        "freeze_layers": freeze_layers,
+        "multi_label_rule": multi_label_rule,
+    }
+    cfg = TrainConfig(
+        task=task,
+        output_dir=output,
+        base=base,
+        seed=seed,
+        target_recall=target_recall,
+        **(book[task] | {k: v for k, v in given.items() if v is not None}),
+    )
     data = load_task(task, _data_root(data_dir), **_task_options(task, cfg))
     progress, update = _progress_bar(f"training {task}")
     with progress:
         out = run(cfg, data, progress=update)
-    thresholds = tune(out, data, target_recall=cfg.target_recall,
-                      target_precision=cfg.target_precision)
+    thresholds = tune(
+        out, data, target_recall=cfg.target_recall, target_precision=cfg.target_precision
+    )
     console.print(f"[green]wrote {out}[/green]; thresholds {thresholds}")
 
 
@@ -124,8 +146,9 @@ def tune_thresholds(
     from training.tasks import load_task
 
     data = load_task(task, _data_root(data_dir))
-    thresholds = tune(model_dir, data, target_recall=target_recall,
-                      target_precision=target_precision)
+    thresholds = tune(
+        model_dir, data, target_recall=target_recall, target_precision=target_precision
+    )
     console.print(f"[green]thresholds written to {model_dir}[/green]: {thresholds}")
 
 
@@ -150,10 +173,12 @@ def evaluate(
         metrics = crisis_report(model_dir, data, output)
     else:
         ds = data.test if split == "test" and data.test is not None else data.validation
-        metrics = classification_report(model_dir, ds["text"], np.array(ds["label"]), output,
-                                        split=split)
-    console.print_json(json.dumps({k: v for k, v in metrics.items()
-                                   if not isinstance(v, (dict, list))}))
+        metrics = classification_report(
+            model_dir, ds["text"], np.array(ds["label"]), output, split=split
+        )
+    console.print_json(
+        json.dumps({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))})
+    )
     console.print(f"[green]report written to {output}[/green]")
 
 
@@ -175,10 +200,23 @@ def ensure_demo_models(crisis: Path, support: Path) -> None:
         if (out / "triage_stage.yaml").exists():
             continue
         console.print(f"[bold]no {task} model in {out}: training the demo recipe[/bold]")
-        train(task=task, output=out, base=None, recipe="demo", max_length=None, epochs=None,
-              batch_size=None, learning_rate=None, max_train_examples=None,
-              max_eval_examples=None, freeze_layers=None, multi_label_rule=None,
-              target_recall=0.97, seed=13, data_dir=None)
+        train(
+            task=task,
+            output=out,
+            base=None,
+            recipe="demo",
+            max_length=None,
+            epochs=None,
+            batch_size=None,
+            learning_rate=None,
+            max_train_examples=None,
+            max_eval_examples=None,
+            freeze_layers=None,
+            multi_label_rule=None,
+            target_recall=0.97,
+            seed=13,
+            data_dir=None,
+        )
 
 
 @app.command()
@@ -193,8 +231,15 @@ def demo() -> None:
     for column in ("message", "action", "crisis", "score", "support", "reasons", "case"):
         table.add_column(column, overflow="fold")
     for message, d in zip(DEMO_MESSAGES, triage.route_many(DEMO_MESSAGES), strict=True):
-        table.add_row(repr(message[:60]), d.action, str(d.crisis), f"{d.crisis_score:.2f}",
-                      d.support or "-", ", ".join(d.reasons), (d.case_id or "-")[:8])
+        table.add_row(
+            repr(message[:60]),
+            d.action,
+            str(d.crisis),
+            f"{d.crisis_score:.2f}",
+            d.support or "-",
+            ", ".join(d.reasons),
+            (d.case_id or "-")[:8],
+        )
     console.print(table)
 
 
@@ -203,8 +248,12 @@ def _store() -> Any:
     from triage import Settings
 
     s = Settings()
-    return CaseStore(s.resolved_database_url(), state_dir=s.state_dir,
-                     hmac_key=s.hmac_key_bytes(), timeout_s=s.database_timeout_s)
+    return CaseStore(
+        s.resolved_database_url(),
+        state_dir=s.state_dir,
+        hmac_key=s.hmac_key_bytes(),
+        timeout_s=s.database_timeout_s,
+    )
 
 
 def _queue() -> Any:
@@ -223,28 +272,46 @@ def _queue_action(action: Any) -> Any:
 
 
 def _case_line(case: Any) -> str:
-    return (f"{case.id}  p{case.priority}  {case.status.value:<9} {case.action:<20} "
-            f"crisis={case.crisis} support={case.support} created={case.created_at:%H:%M:%S}")
+    return (
+        f"{case.id}  p{case.priority}  {case.status.value:<9} {case.action:<20} "
+        f"crisis={case.crisis} support={case.support} created={case.created_at:%H:%M:%S}"
+    )
 
 
 @queue_app.command("list")
 def queue_list(limit: int = typer.Option(20, help="How many cases.")) -> None:
     """Open cases, most urgent first, then oldest."""
     table = Table(title="review queue")
-    for column in ("case", "priority", "status", "action", "crisis", "support", "waiting since",
-                   "SLA deadline"):
+    for column in (
+        "case",
+        "priority",
+        "status",
+        "action",
+        "crisis",
+        "support",
+        "waiting since",
+        "SLA deadline",
+    ):
         table.add_column(column)
     for c in _queue().open_cases(limit):
-        table.add_row(c.id, str(c.priority), c.status.value, c.action, str(c.crisis),
-                      c.support or "-", f"{c.created_at:%Y-%m-%d %H:%M:%S}",
-                      f"{c.sla_deadline:%H:%M:%S}" if c.sla_deadline else "-")
+        table.add_row(
+            c.id,
+            str(c.priority),
+            c.status.value,
+            c.action,
+            str(c.crisis),
+            c.support or "-",
+            f"{c.created_at:%Y-%m-%d %H:%M:%S}",
+            f"{c.sla_deadline:%H:%M:%S}" if c.sla_deadline else "-",
+        )
     console.print(table)
 
 
 @queue_app.command("claim")
-def queue_claim(counselor: str = typer.Option(..., help="Your counselor id."),
-                case_id: str | None = typer.Argument(None, help="A case (default: the top one).")
-                ) -> None:
+def queue_claim(
+    counselor: str = typer.Option(..., help="Your counselor id."),
+    case_id: str | None = typer.Argument(None, help="A case (default: the top one)."),
+) -> None:
     """Claim a case; it is yours until you resolve, escalate or release it, or the lease ends."""
     case = _queue_action(lambda: _queue().claim(counselor, case_id))
     console.print(f"[green]claimed[/green] {_case_line(case)}")
@@ -254,19 +321,24 @@ def queue_claim(counselor: str = typer.Option(..., help="Your counselor id."),
 
 
 @queue_app.command("resolve")
-def queue_resolve(case_id: str, counselor: str = typer.Option(...),
-                  outcome: str = typer.Option(..., help="contacted, referred, emergency_services,"
-                                                        " no_action_needed or false_alarm"),
-                  label: str | None = typer.Option(None, help="Corrected support class."),
-                  note: str | None = typer.Option(None)) -> None:
+def queue_resolve(
+    case_id: str,
+    counselor: str = typer.Option(...),
+    outcome: str = typer.Option(
+        ..., help="contacted, referred, emergency_services, no_action_needed or false_alarm"
+    ),
+    label: str | None = typer.Option(None, help="Corrected support class."),
+    note: str | None = typer.Option(None),
+) -> None:
     """Resolve a case you hold."""
     case = _queue_action(lambda: _queue().resolve(counselor, case_id, outcome, label, note))
     console.print(f"[green]resolved[/green] {_case_line(case)}")
 
 
 @queue_app.command("escalate")
-def queue_escalate(case_id: str, counselor: str = typer.Option(...),
-                   note: str | None = typer.Option(None)) -> None:
+def queue_escalate(
+    case_id: str, counselor: str = typer.Option(...), note: str | None = typer.Option(None)
+) -> None:
     """Escalate a case you hold to a lead (top priority)."""
     case = _queue_action(lambda: _queue().escalate(counselor, case_id, note))
     console.print(f"[yellow]escalated[/yellow] {_case_line(case)}")
@@ -298,8 +370,10 @@ def queue_export(output: Path = typer.Option(..., help="JSON-lines file to write
 
 
 @app.command()
-def relay(interval: float = typer.Option(0.2, help="Seconds between idle rounds."),
-          sla_every: float = typer.Option(30.0, help="Seconds between SLA checks.")) -> None:
+def relay(
+    interval: float = typer.Option(0.2, help="Seconds between idle rounds."),
+    sla_every: float = typer.Option(30.0, help="Seconds between SLA checks."),
+) -> None:
     """Publish outbox rows to the broker and run SLA checks, until interrupted."""
     import threading
     import time
@@ -321,8 +395,7 @@ def relay(interval: float = typer.Option(0.2, help="Seconds between idle rounds.
             if time.monotonic() - last_sla >= sla_every:
                 last_sla = time.monotonic()
                 for breach in queue.breach_sla():
-                    app_.send_task("review_queue.sla_alert", args=[breach.case_id,
-                                                                    breach.priority])
+                    app_.send_task("review_queue.sla_alert", args=[breach.case_id, breach.priority])
     except KeyboardInterrupt:
         stop.set()
 

@@ -14,7 +14,7 @@ from policies.engine import decide, decide_empty, fail_safe_decision, needs_supp
 from policies.holder import PolicyHolder
 from policies.loader import default_policy_file
 from policies.schema import Policy
-from review_queue.store import CaseStore, DatabaseUnavailable
+from review_queue.store import CaseStore, DatabaseUnavailableError
 from stages.protocol import Stage
 from stages.results import StageResult
 from stages.safety_net import SafetyNet, load_phrase_lists
@@ -64,7 +64,9 @@ class Triage:
             "support", s.support_model, device=device, batch_size=s.batch_size
         )
         self.store = CaseStore(
-            s.resolved_database_url(), state_dir=s.state_dir, hmac_key=s.hmac_key_bytes(),
+            s.resolved_database_url(),
+            state_dir=s.state_dir,
+            hmac_key=s.hmac_key_bytes(),
             timeout_s=s.database_timeout_s,
         )
         self.store.replay_spool()
@@ -94,9 +96,7 @@ class Triage:
         else:
             ids = [_check_id(c, f"conversation_ids[{i}]") for i, c in enumerate(conversation_ids)]
             if len(ids) != len(texts):
-                raise ValueError(
-                    f"conversation_ids has {len(ids)} items for {len(texts)} messages"
-                )
+                raise ValueError(f"conversation_ids has {len(ids)} items for {len(texts)} messages")
         if not texts:
             return []
         policy = self.policies.policy
@@ -105,13 +105,13 @@ class Triage:
         except Exception:  # the last guard: whatever broke, a person looks
             log.exception("routing failed; %d messages sent to humans", len(texts))
             decisions = [
-                fail_safe_decision("internal_error", message_length=len(t), conversation_id=c,
-                                   policy=policy)
+                fail_safe_decision(
+                    "internal_error", message_length=len(t), conversation_id=c, policy=policy
+                )
                 for t, c in zip(texts, ids, strict=True)
             ]
         decisions = [
-            d.model_copy(update={"case_id": str(uuid.uuid4())}) if d.human else d
-            for d in decisions
+            d.model_copy(update={"case_id": str(uuid.uuid4())}) if d.human else d for d in decisions
         ]
         return self._persist(decisions, texts, policy)
 
@@ -126,21 +126,30 @@ class Triage:
         live_texts = [texts[i] for i in live]
         safety = self._score(self.safety_net, live_texts)
         crisis = self._score(self.crisis_stage, live_texts)
-        wanted = [
-            j for j in range(len(live)) if needs_support_stage(policy, safety[j], crisis[j])
-        ]
+        wanted = [j for j in range(len(live)) if needs_support_stage(policy, safety[j], crisis[j])]
         support: list[StageResult | None] = [None] * len(live)
-        for j, result in zip(wanted, self._score(self.support_stage, [live_texts[j] for j in wanted]),
-                             strict=True):
+        for j, result in zip(
+            wanted, self._score(self.support_stage, [live_texts[j] for j in wanted]), strict=True
+        ):
             support[j] = result
         for j, i in enumerate(live):
             try:
-                out[i] = decide(policy, safety=safety[j], crisis=crisis[j], support=support[j],
-                                message_length=len(texts[i]), conversation_id=ids[i])
+                out[i] = decide(
+                    policy,
+                    safety=safety[j],
+                    crisis=crisis[j],
+                    support=support[j],
+                    message_length=len(texts[i]),
+                    conversation_id=ids[i],
+                )
             except Exception:
                 log.exception("policy evaluation failed (policy %s)", policy.version)
-                out[i] = fail_safe_decision("policy_error", message_length=len(texts[i]),
-                                            conversation_id=ids[i], policy=policy)
+                out[i] = fail_safe_decision(
+                    "policy_error",
+                    message_length=len(texts[i]),
+                    conversation_id=ids[i],
+                    policy=policy,
+                )
         return [d for d in out if d is not None]
 
     def _score(self, stage: Stage, texts: list[str]) -> list[StageResult]:
@@ -158,11 +167,13 @@ class Triage:
                 return [StageResult.failed(stage.name, type(exc).__name__)]
         return [self._score(stage, [t])[0] for t in texts]
 
-    def _persist(self, decisions: list[Decision], texts: list[str], policy: Policy) -> list[Decision]:
+    def _persist(
+        self, decisions: list[Decision], texts: list[str], policy: Policy
+    ) -> list[Decision]:
         try:
             self.store.record(decisions, texts, policy)
             return decisions
-        except DatabaseUnavailable as exc:
+        except DatabaseUnavailableError as exc:
             log.error("database unavailable; spooling %d decisions: %s", len(decisions), exc)
         decisions = [_database_fail_safe(d, policy) for d in decisions]
         try:
@@ -170,7 +181,9 @@ class Triage:
         except OSError:
             log.critical("spool write failed too; %d human decisions not persisted", len(decisions))
             return [
-                d.model_copy(update={"case_id": None, "reasons": [*d.reasons, "fail_safe:spool_error"]})
+                d.model_copy(
+                    update={"case_id": None, "reasons": [*d.reasons, "fail_safe:spool_error"]}
+                )
                 for d in decisions
             ]
         return decisions
@@ -181,6 +194,10 @@ def _database_fail_safe(decision: Decision, policy: Policy) -> Decision:
     update: dict[str, Any] = {"reasons": ["fail_safe:database_error", *decision.reasons]}
     if not decision.human:
         action = policy.rules.fail_safe
-        update |= {"action": action, "human": True, "priority": policy.action(action).priority,
-                   "case_id": str(uuid.uuid4())}
+        update |= {
+            "action": action,
+            "human": True,
+            "priority": policy.action(action).priority,
+            "case_id": str(uuid.uuid4()),
+        }
     return decision.model_copy(update=update)

@@ -1,4 +1,4 @@
-"""Real services for integration tests: a redis-server and Celery worker processes."""
+"""Local services for tests and benchmarks: redis-server, Celery workers, PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
+    """A free TCP port on loopback."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -34,15 +35,35 @@ class RedisServer:
 
     @property
     def url(self) -> str:
+        """Broker URL of this server."""
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        """Start (or restart, reloading the AOF) and wait until it answers."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
-             str(self.directory), "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-             "--maxmemory-policy", "noeviction", "--protected-mode", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                "--maxmemory-policy",
+                "noeviction",
+                "--protected-mode",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -61,6 +82,7 @@ class RedisServer:
             self.proc = None
 
     def client(self) -> redis.Redis:
+        """A client on this server."""
         return redis.Redis(port=self.port)
 
 
@@ -73,20 +95,39 @@ class CeleryWorker:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        """Start the worker process."""
         env = os.environ | self.env | {"PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "review_queue.celery_app", "worker", "-Q",
-             "cases", "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-             "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "review_queue.celery_app",
+                "worker",
+                "-Q",
+                "cases",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
 
     def kill(self) -> None:
+        """SIGKILL the worker: no warm shutdown, unacked tasks stay unacked."""
         if self.proc is not None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
             self.proc = None
 
     def stop(self) -> None:
+        """Warm shutdown (SIGTERM), SIGKILL after 10 s."""
         if self.proc is not None:
             self.proc.terminate()
             try:
@@ -97,6 +138,7 @@ class CeleryWorker:
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "condition") -> None:
+    """Poll ``predicate`` until true; fail with ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -124,23 +166,38 @@ class PostgresServer:
 
     def _run(self, tool: str, *args: str) -> None:
         prefix = ["runuser", "-u", self.user, "--"] if self.user else []
-        subprocess.run([*prefix, str(self.bin / tool), *args], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [*prefix, str(self.bin / tool), *args],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     @property
     def url(self) -> str:
+        """SQLAlchemy URL of this server."""
         return f"postgresql+psycopg://triage@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> None:
-        self._run("pg_ctl", "-D", str(self.directory / "data"), "-w", "-l",
-                  str(self.directory / "log"), "-o",
-                  f"-p {self.port} -h 127.0.0.1 -k {self.directory}", "start")
+        """Start the server and wait until it accepts connections."""
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.directory / "data"),
+            "-w",
+            "-l",
+            str(self.directory / "log"),
+            "-o",
+            f"-p {self.port} -h 127.0.0.1 -k {self.directory}",
+            "start",
+        )
 
     def stop(self, mode: str = "immediate") -> None:
         """``immediate`` is a crash: no checkpoint, clients cut off."""
         self._run("pg_ctl", "-D", str(self.directory / "data"), "-m", mode, "-w", "stop")
 
     def remove(self) -> None:
+        """Stop the server and delete its files."""
         try:
             self.stop("fast")
         except subprocess.CalledProcessError:
