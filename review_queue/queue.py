@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +36,8 @@ class SlaBreach:
     priority: int
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; they were written as UTC.
-    from datetime import timezone
-
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; they were written as UTC."""
     return value.replace(tzinfo=timezone.utc) if value and value.tzinfo is None else value
 
 
@@ -67,6 +65,14 @@ class ReviewQueue:
                 .limit(limit)
             )
             return list(s.exec(stmt))
+
+    def find(self, prefix: str) -> str:
+        """The full id of the one case whose id starts with ``prefix``."""
+        with self.store.session() as s:
+            ids = s.exec(select(Case.id).where(col(Case.id).startswith(prefix)).limit(2)).all()
+        if len(ids) != 1:
+            raise QueueError(f"{'no' if not ids else 'more than one'} case matches {prefix!r}")
+        return ids[0]
 
     def get(self, case_id: str) -> Case:
         """One case, or ``QueueError``."""
@@ -112,7 +118,7 @@ class ReviewQueue:
         case = s.get(Case, case_id)
         if case is None:
             raise QueueError(f"no case {case_id!r}")
-        expires = _aware(case.claim_expires_at)
+        expires = as_utc(case.claim_expires_at)
         if (
             case.status != CaseStatus.CLAIMED
             or case.claimed_by != counselor

@@ -67,14 +67,6 @@ def _data_root(data_dir: Path | None) -> Path | None:
     return resolve(data_dir)
 
 
-def _task_options(task: str, cfg: Any) -> dict[str, Any]:
-    if task == "crisis":
-        return {"goemotions_train": cfg.goemotions_train}
-    if task == "support":
-        return {"rule": cfg.multi_label_rule}
-    return {}
-
-
 @app.command()
 def train(
     task: str = typer.Option(..., help="crisis, support, dair_emotion or tweeteval_emotion."),
@@ -94,43 +86,37 @@ def train(
     data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
 ) -> None:
     """Fine-tune a stage, then tune its thresholds on validation data."""
-    from training.config import TrainConfig
-    from training.evaluate import tune
-    from training.finetune import train as run
-    from training.recipes import CPU, DEMO, FULL
-    from training.tasks import load_task
+    from training.pipeline import build_config
 
-    book = {"demo": DEMO, "cpu": CPU, "full": FULL}.get(recipe)
-    if book is None:
-        _fail(f"unknown recipe {recipe!r}; choose demo, cpu or full")
-    if task not in book:
-        _fail(f"recipe {recipe!r} has no task {task!r}; choose from {sorted(book)}")
-    given = {
-        "max_length": max_length,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "max_train_examples": max_train_examples,
-        "max_eval_examples": max_eval_examples,
-        "freeze_layers": freeze_layers,
-        "multi_label_rule": multi_label_rule,
-    }
-    cfg = TrainConfig(
-        task=task,
-        output_dir=output,
-        base=base,
-        seed=seed,
-        target_recall=target_recall,
-        **(book[task] | {k: v for k, v in given.items() if v is not None}),
-    )
-    data = load_task(task, _data_root(data_dir), **_task_options(task, cfg))
-    progress, update = _progress_bar(f"training {task}")
+    try:
+        cfg = build_config(
+            task,
+            output,
+            recipe,
+            base=base,
+            seed=seed,
+            target_recall=target_recall,
+            max_length=max_length,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            max_train_examples=max_train_examples,
+            max_eval_examples=max_eval_examples,
+            freeze_layers=freeze_layers,
+            multi_label_rule=multi_label_rule,
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+    _train(cfg, data_dir)
+
+
+def _train(cfg: Any, data_dir: Path | None) -> None:
+    from training.pipeline import train_and_tune
+
+    progress, update = _progress_bar(f"training {cfg.task}")
     with progress:
-        out = run(cfg, data, progress=update)
-    thresholds = tune(
-        out, data, target_recall=cfg.target_recall, target_precision=cfg.target_precision
-    )
-    console.print(f"[green]wrote {out}[/green]; thresholds {thresholds}")
+        thresholds = train_and_tune(cfg, _data_root(data_dir), progress=update)
+    console.print(f"[green]wrote {cfg.output_dir}[/green]; thresholds {thresholds}")
 
 
 @app.command("tune-thresholds")
@@ -196,27 +182,12 @@ def route(
 
 def ensure_demo_models(crisis: Path, support: Path) -> None:
     """Train the small demo models (offline base encoder) where they are missing."""
+    from training.pipeline import build_config
+
     for task, out in (("crisis", crisis), ("support", support)):
-        if (out / "triage_stage.yaml").exists():
-            continue
-        console.print(f"[bold]no {task} model in {out}: training the demo recipe[/bold]")
-        train(
-            task=task,
-            output=out,
-            base=None,
-            recipe="demo",
-            max_length=None,
-            epochs=None,
-            batch_size=None,
-            learning_rate=None,
-            max_train_examples=None,
-            max_eval_examples=None,
-            freeze_layers=None,
-            multi_label_rule=None,
-            target_recall=0.97,
-            seed=13,
-            data_dir=None,
-        )
+        if not (out / "triage_stage.yaml").exists():
+            console.print(f"[bold]no {task} model in {out}: training the demo recipe[/bold]")
+            _train(build_config(task, out, "demo"), None)
 
 
 @app.command()
@@ -278,31 +249,32 @@ def _case_line(case: Any) -> str:
     )
 
 
+def _minutes(delta_s: float) -> str:
+    sign = "-" if delta_s < 0 else ""
+    return f"{sign}{int(abs(delta_s) // 60)}m{int(abs(delta_s) % 60):02d}s"
+
+
 @queue_app.command("list")
 def queue_list(limit: int = typer.Option(20, help="How many cases.")) -> None:
-    """Open cases, most urgent first, then oldest."""
+    """Open cases, most urgent first, then oldest, with waiting time and SLA countdown."""
+    from review_queue.models import utcnow
+    from review_queue.queue import as_utc
+
+    now = utcnow()
     table = Table(title="review queue")
-    for column in (
-        "case",
-        "priority",
-        "status",
-        "action",
-        "crisis",
-        "support",
-        "waiting since",
-        "SLA deadline",
-    ):
-        table.add_column(column)
+    for column in ("case", "pri", "status", "action", "support", "waiting", "SLA left"):
+        table.add_column(column, no_wrap=True, min_width=len(column))
+    table.columns[0].min_width = 8  # the id prefix that every queue command accepts
     for c in _queue().open_cases(limit):
+        created, deadline = as_utc(c.created_at), as_utc(c.sla_deadline)
         table.add_row(
-            c.id,
+            c.id[:8],
             str(c.priority),
             c.status.value,
             c.action,
-            str(c.crisis),
             c.support or "-",
-            f"{c.created_at:%Y-%m-%d %H:%M:%S}",
-            f"{c.sla_deadline:%H:%M:%S}" if c.sla_deadline else "-",
+            _minutes((now - created).total_seconds()) if created else "-",
+            _minutes((deadline - now).total_seconds()) if deadline else "-",
         )
     console.print(table)
 
@@ -313,7 +285,8 @@ def queue_claim(
     case_id: str | None = typer.Argument(None, help="A case (default: the top one)."),
 ) -> None:
     """Claim a case; it is yours until you resolve, escalate or release it, or the lease ends."""
-    case = _queue_action(lambda: _queue().claim(counselor, case_id))
+    queue = _queue()
+    case = _queue_action(lambda: queue.claim(counselor, case_id and queue.find(case_id)))
     console.print(f"[green]claimed[/green] {_case_line(case)}")
     console.print(f"reasons: {json.loads(case.reasons)}")
     if case.message_text:
@@ -331,7 +304,10 @@ def queue_resolve(
     note: str | None = typer.Option(None),
 ) -> None:
     """Resolve a case you hold."""
-    case = _queue_action(lambda: _queue().resolve(counselor, case_id, outcome, label, note))
+    queue = _queue()
+    case = _queue_action(
+        lambda: queue.resolve(counselor, queue.find(case_id), outcome, label, note)
+    )
     console.print(f"[green]resolved[/green] {_case_line(case)}")
 
 
@@ -340,14 +316,16 @@ def queue_escalate(
     case_id: str, counselor: str = typer.Option(...), note: str | None = typer.Option(None)
 ) -> None:
     """Escalate a case you hold to a lead (top priority)."""
-    case = _queue_action(lambda: _queue().escalate(counselor, case_id, note))
+    queue = _queue()
+    case = _queue_action(lambda: queue.escalate(counselor, queue.find(case_id), note))
     console.print(f"[yellow]escalated[/yellow] {_case_line(case)}")
 
 
 @queue_app.command("release")
 def queue_release(case_id: str, counselor: str = typer.Option(...)) -> None:
     """Put a case you hold back in the queue."""
-    case = _queue_action(lambda: _queue().release(counselor, case_id))
+    queue = _queue()
+    case = _queue_action(lambda: queue.release(counselor, queue.find(case_id)))
     console.print(f"released {_case_line(case)}")
 
 
@@ -355,10 +333,10 @@ def queue_release(case_id: str, counselor: str = typer.Option(...)) -> None:
 def queue_show(case_id: str) -> None:
     """A case with its decision and audit history."""
     queue = _queue()
-    case = _queue_action(lambda: queue.get(case_id))
+    case = _queue_action(lambda: queue.get(queue.find(case_id)))
     console.print(_case_line(case))
     console.print_json(case.decision)
-    for event in queue.history(case_id):
+    for event in queue.history(case.id):
         console.print(f"  #{event['seq']} {event['at']} {event['event']} by {event['actor']}")
 
 

@@ -1,0 +1,40 @@
+"""Train-then-tune, the one path the CLI's `train` and `demo` share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from training.config import TrainConfig
+from training.evaluate import tune
+from training.finetune import train
+from training.recipes import CPU, DEMO, FULL
+from training.tasks import load_task
+
+RECIPES = {"demo": DEMO, "cpu": CPU, "full": FULL}
+
+
+def build_config(task: str, output: Path, recipe: str = "full", **overrides: Any) -> TrainConfig:
+    """A validated config: the recipe's values, then the overrides that are not None."""
+    book = RECIPES.get(recipe)
+    if book is None:
+        raise ValueError(f"unknown recipe {recipe!r}; choose one of {sorted(RECIPES)}")
+    if task not in book:
+        raise ValueError(f"recipe {recipe!r} has no task {task!r}; choose from {sorted(book)}")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return TrainConfig(task=task, output_dir=output, **(book[task] | given))
+
+
+def train_and_tune(
+    cfg: TrainConfig, data_root: Path | None, progress: Callable[[int, int], None] | None = None
+) -> dict[str, float]:
+    """Fine-tune, then tune thresholds on validation data; returns the thresholds."""
+    options: dict[str, Any] = {}
+    if cfg.task == "crisis":
+        options["goemotions_train"] = cfg.goemotions_train
+    elif cfg.task == "support":
+        options["rule"] = cfg.multi_label_rule
+    data = load_task(cfg.task, data_root, **options)
+    out = train(cfg, data, progress=progress)
+    return tune(out, data, target_recall=cfg.target_recall, target_precision=cfg.target_precision)
