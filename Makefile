@@ -12,12 +12,13 @@ ifneq ($(wildcard ../shared/data),)
 export TRIAGE_DATA_DIR ?= $(abspath ../shared/data)
 endif
 
-.PHONY: help install system-deps demo test test-fast lint clean
+.PHONY: help install system-deps demo test test-fast lint bench clean
 
 help:
 	@echo "make demo   - install, train small local models if missing, route sample messages"
 	@echo "make test   - install everything (Python deps, torch CPU, redis-server) and run all tests"
 	@echo "make lint   - ruff and mypy"
+	@echo "make bench  - CPU benchmarks on the demo models (reports/bench-*.json and .md)"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -48,6 +49,10 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy triage stages policies review_queue training
+
+bench: demo system-deps
+	$(PY) benchmarks/inference_bench.py
+	$(PY) benchmarks/queue_bench.py
 
 clean:
 	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from policies.decision import Decision
 from policies.schema import Policy
@@ -36,7 +36,7 @@ class DatabaseUnavailableError(TriageError):
 
 
 def case_row(
-    decision: Decision, text: str, *, key: bytes, policy: Policy, tenant: str | None = None
+    decision: Decision, text: str, *, digest: str, policy: Policy, tenant: str | None = None
 ) -> Case:
     """The case for a human decision (message text only if the policy allows it)."""
     assert decision.case_id is not None and decision.priority is not None
@@ -55,7 +55,7 @@ def case_row(
         reasons=json.dumps(decision.reasons),
         decision=decision.model_dump_json(),
         policy_version=decision.policy_version,
-        message_hmac=message_hmac(key, text),
+        message_hmac=digest,
         message_length=len(text),
         message_text=text if policy.privacy.store_raw_text else None,
         sla_deadline=now + timedelta(minutes=sla) if sla else None,
@@ -118,7 +118,7 @@ class CaseStore:
         for decision, text in zip(decisions, texts, strict=True):
             digest = message_hmac(self.key, text)
             if decision.human and decision.case_id is not None:
-                cases.append(case_row(decision, text, key=self.key, policy=policy, tenant=tenant))
+                cases.append(case_row(decision, text, digest=digest, policy=policy, tenant=tenant))
             events.append(decision_event(decision, digest, tenant))
         return cases, events
 
@@ -187,22 +187,15 @@ class CaseStore:
             return 0
 
     def _replay(self, entries: list[dict[str, Any]]) -> None:
-        with self.session() as session, session.begin():
-            events = []
-            for entry in entries:
-                fresh: set[str | None] = {None}
-                for raw in entry["cases"]:
-                    if session.get(Case, raw["id"]) is not None:
-                        continue  # replayed before a crash cut the truncate short
-                    case = Case.model_validate(_parse_datetimes(raw))
-                    session.add(case)
-                    session.add(OutboxRow(case_id=case.id))
-                    fresh.add(case.id)
-                events += [audit.AuditEvent(**e) for e in entry["events"] if e["case_id"] in fresh]
-            session.flush()
-            head = audit.append(session, events)
-        if head is not None:
-            audit.write_anchor(self.anchor, head)
+        cases = [Case.model_validate(_parse_datetimes(raw)) for e in entries for raw in e["cases"]]
+        events = [audit.AuditEvent(**ev) for e in entries for ev in e["events"]]
+        with self.session() as session:
+            # Replayed before a crash cut the spool's truncate short: skip, never duplicate.
+            done = set(session.exec(select(Case.id).where(col(Case.id).in_([c.id for c in cases]))))
+        self._commit(
+            [c for c in cases if c.id not in done],
+            [e for e in events if e.case_id is None or e.case_id not in done],
+        )
 
 
 def _parse_datetimes(raw: dict[str, Any]) -> dict[str, Any]:
