@@ -37,6 +37,12 @@ class StageCard(BaseModel):
         le=1.0,
         description="Share of a long text's tokens kept from its start.",
     )
+    max_windows: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="1: head+tail truncation. More: score long texts in overlapping windows.",
+    )
     base_model: str | None = Field(default=None, description="Checkpoint it was fine-tuned from.")
     metrics: dict[str, float] = Field(default_factory=dict, description="Validation metrics.")
 

@@ -15,7 +15,7 @@ from stages.labels import CRISIS, NOT_CRISIS
 from stages.model_dir import StageCard
 from stages.normalize import model_text
 from stages.results import StageResult
-from stages.truncation import head_tail_chars, head_tail_ids
+from stages.truncation import head_tail_chars, head_tail_ids, windows
 
 
 def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
@@ -32,11 +32,23 @@ def encode(
     tokenizer: Any, texts: Sequence[str], max_length: int, head_fraction: float
 ) -> list[list[int]]:
     """Token ids with special tokens, head+tail truncated to ``max_length``."""
+    return [w[0] for w in encode_windows(tokenizer, texts, max_length, head_fraction, 1)]
+
+
+def encode_windows(
+    tokenizer: Any, texts: Sequence[str], max_length: int, head_fraction: float, max_windows: int
+) -> list[list[list[int]]]:
+    """Per text, up to ``max_windows`` windows of token ids with special tokens.
+
+    One window is head+tail truncation; more cover a long text with overlapping windows.
+    """
     before, after = special_tokens(tokenizer)
     inner = max_length - len(before) - len(after)
-    cut = [model_text(head_tail_chars(t, inner, head_fraction)) for t in texts]
+    cut = [model_text(head_tail_chars(t, inner * max_windows, head_fraction)) for t in texts]
     ids = tokenizer(cut, add_special_tokens=False, truncation=False)["input_ids"]
-    return [before + head_tail_ids(i, inner, head_fraction) + after for i in ids]
+    if max_windows == 1:
+        return [[before + head_tail_ids(i, inner, head_fraction) + after] for i in ids]
+    return [[before + w + after for w in windows(i, inner, max_windows)] for i in ids]
 
 
 class TransformerStage:
@@ -81,9 +93,33 @@ class TransformerStage:
         self.max_length = max_length or self.card.max_length
 
     @torch.inference_mode()
-    def probabilities(self, texts: Sequence[str]) -> list[list[float]]:
-        """Class probabilities per text (length-sorted batches, padded to the longest)."""
-        ids = encode(self.tokenizer, texts, self.max_length, self.card.head_fraction)
+    def probabilities(
+        self, texts: Sequence[str], max_windows: int | None = None
+    ) -> list[list[float]]:
+        """Class probabilities per text (length-sorted batches, padded to the longest).
+
+        With ``max_windows`` > 1 a long text is scored in overlapping windows and the window
+        with the highest crisis probability (crisis stages) or the mean (others) is kept.
+        """
+        n_windows = max_windows or self.card.max_windows
+        per_text = encode_windows(
+            self.tokenizer, texts, self.max_length, self.card.head_fraction, n_windows
+        )
+        flat = [w for ws in per_text for w in ws]
+        rows = self._score_ids(flat)
+        out, k = [], 0
+        crisis = self.card.labels.index(CRISIS) if self.card.task == "crisis" else None
+        for ws in per_text:
+            chunk, k = rows[k : k + len(ws)], k + len(ws)
+            if len(chunk) == 1:
+                out.append(chunk[0])
+            elif crisis is not None:
+                out.append(max(chunk, key=lambda r: r[crisis]))
+            else:
+                out.append([sum(col) / len(chunk) for col in zip(*chunk, strict=True)])
+        return out
+
+    def _score_ids(self, ids: list[list[int]]) -> list[list[float]]:
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out: list[list[float]] = [[] for _ in ids]
         for start in range(0, len(order), self.batch_size):

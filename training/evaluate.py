@@ -41,9 +41,46 @@ def probabilities(stage: TransformerStage, texts: list[str]) -> np.ndarray:
     return np.array(stage.probabilities(texts)) if texts else np.zeros((0, len(stage.card.labels)))
 
 
-def crisis_scores(stage: TransformerStage, texts: list[str]) -> np.ndarray:
+def crisis_scores(
+    stage: TransformerStage, texts: list[str], max_windows: int | None = None
+) -> np.ndarray:
     """Stage one's crisis probability per text."""
-    return probabilities(stage, texts)[:, stage.card.labels.index(CRISIS)]
+    if not texts:
+        return np.zeros(0)
+    rows = np.array(stage.probabilities(texts, max_windows=max_windows))
+    return rows[:, stage.card.labels.index(CRISIS)]
+
+
+def long_post_comparison(
+    stage: TransformerStage, slices: dict[str, list[str]], target_recall: float, windows: int = 8
+) -> dict[str, dict[str, float]]:
+    """Head+tail truncation vs overlapping windows with max pooling.
+
+    Each strategy gets its own threshold, tuned to ``target_recall`` on validation
+    r/SuicideWatch posts, so the flag rates compare at equal recall.
+    """
+    out = {}
+    for name, n in (("head_tail", 1), (f"windows_max_{windows}", windows)):
+        sc = {k: crisis_scores(stage, v, max_windows=n) for k, v in slices.items()}
+        sw = sc["suicidewatch"]
+        t = crisis_threshold(sw, np.ones_like(sw), target_recall)
+        out[name] = {
+            "threshold": round(t, 4),
+            "recall_suicidewatch": round(float((sw >= t).mean()), 4),
+            "flag_rate_not_stressed": round(float((sc["not_stressed"] >= t).mean()), 4),
+            "flag_rate_stressed": round(float((sc["stressed"] >= t).mean()), 4),
+            "flag_rate_depression": round(float((sc["depression"] >= t).mean()), 4),
+            "roc_auc_suicidewatch_vs_depression": round(
+                float(
+                    roc_auc_score(
+                        np.r_[np.ones(len(sw)), np.zeros(len(sc["depression"]))],
+                        np.r_[sw, sc["depression"]],
+                    )
+                ),
+                4,
+            ),
+        }
+    return out
 
 
 def tune(
@@ -280,6 +317,11 @@ def crisis_report(
         ),
         "roc_auc_suicidewatch_vs_depression_validation": round(float(auc), 4),
         "recall_obfuscated_with_safety_net": obfuscated,
+        "long_posts": long_post_comparison(
+            stage,
+            {k: s[k] for k in ("suicidewatch", "depression", "stressed", "not_stressed")},
+            target_recall=0.97,
+        ),
         "misses": len(misses),
         "examples": {name: len(t) for name, t in s.items()} | {"goemotions_test": len(test_texts)},
         "latency_cpu": latency(stage, sw[:50] + s["goemotions_validation"][:50]),
@@ -331,6 +373,16 @@ def crisis_report(
             if not isinstance(v, dict) and k != "base_model"
         )
         + f"| obfuscated recall (model + safety net) | {obfuscated} |\n\n"
+        + "## Long posts: head+tail truncation vs windows with max pooling\n\n"
+        + "| strategy | threshold | recall SW | flag not-stressed | flag stressed | "
+        + "flag depression | AUC SW vs depression |\n|---|---|---|---|---|---|---|\n"
+        + "".join(
+            f"| {k} | {v['threshold']} | {v['recall_suicidewatch']} | "
+            f"{v['flag_rate_not_stressed']} | {v['flag_rate_stressed']} | "
+            f"{v['flag_rate_depression']} | {v['roc_auc_suicidewatch_vs_depression']} |\n"
+            for k, v in metrics["long_posts"].items()
+        )
+        + "\n"
         f"## Remaining misses (r/SuicideWatch validation posts not flagged)\n\n"
         f"| kind | score | opening |\n|---|---|---|\n{table}\n"
     )
