@@ -125,12 +125,20 @@ def tune_thresholds(
     task: str = typer.Option(..., help="The task its validation data comes from."),
     target_recall: float = typer.Option(0.97, help="Stage one: recall on crisis posts."),
     target_precision: float = typer.Option(0.5, help="Stage two: per-class precision."),
+    max_windows: int | None = typer.Option(
+        None, help="Score long texts in up to N overlapping windows (1: head+tail); saved."
+    ),
     data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
 ) -> None:
     """Re-tune an existing model's thresholds on validation data, without retraining."""
+    from stages.model_dir import StageCard
     from training.evaluate import tune
     from training.tasks import load_task
 
+    if max_windows is not None:
+        card = StageCard.load(model_dir)
+        card.max_windows = max_windows
+        card.save(model_dir)
     data = load_task(task, _data_root(data_dir))
     thresholds = tune(
         model_dir, data, target_recall=target_recall, target_precision=target_precision
