@@ -48,10 +48,20 @@ def test_train_tune_evaluate_from_the_cli(tmp_path: Path) -> None:
     assert card.labels == ["anger", "joy", "optimism", "sadness"] and card.thresholds
     result = runner.invoke(
         app,
-        ["tune-thresholds", str(out), "--task", "tweeteval_emotion", "--target-precision", "0.9"],
+        [
+            "tune-thresholds",
+            str(out),
+            "--task",
+            "tweeteval_emotion",
+            "--target-precision",
+            "0.9",
+            "--max-windows",
+            "2",
+        ],
     )
     assert result.exit_code == 0, result.output
-    assert StageCard.load(out).thresholds != card.thresholds
+    retuned = StageCard.load(out)
+    assert retuned.thresholds != card.thresholds and retuned.max_windows == 2
     report = tmp_path / "report"
     result = runner.invoke(
         app,
