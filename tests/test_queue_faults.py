@@ -120,14 +120,26 @@ def test_sigkill_worker_mid_task_then_redelivered(
     db = Path(triage.settings.resolved_database_url().split("///", 1)[1])
     lock = sqlite3.connect(db, isolation_level=None, timeout=30)
     d = triage.route("i have a plan to end my life tonight")  # committed before the lock
-    lock.execute("BEGIN EXCLUSIVE")  # the worker's task now blocks inside its transaction
+    lock.execute("BEGIN EXCLUSIVE")  # writers now wait: the worker's task, and the relay
+    # The relay cannot mark rows while the database is locked, so publish as it would.
+    make_celery(redis_server.url).send_task(
+        "review_queue.deliver_case", args=[d.case_id], task_id=f"case-{d.case_id}"
+    )
     unacked = redis_server.client()
-    wait_for(lambda: unacked.hlen("unacked") == 1, 30, what="the task to be mid-flight")
+    wait_for(lambda: unacked.hlen("unacked") == 1, 60, what="the task to be mid-flight")
     first.kill()  # SIGKILL while the task holds its message unacknowledged
     lock.execute("ROLLBACK")
     lock.close()
     worker()  # a fresh worker; the broker redelivers after the visibility timeout
-    wait_for(lambda: _delivered(triage, {d.case_id}) == 2, 90, what="redelivery")
+    # Two messages for the case: the redelivered one and the relay's own publish, once
+    # the lock is gone. Both are handled; the case is delivered once in effect.
+    wait_for(lambda: _deliveries(triage, d.case_id) == 2, 240, what="redelivery")
+    wait_for(lambda: unacked.hlen("unacked") == 0, 60, what="no unacknowledged task")
     _assert_each_delivered_once(triage, {warm.case_id, d.case_id})
-    log = json.dumps(triage.store.session().get(Case, d.case_id).decision)
-    assert "urgent_human_review" in log
+    with triage.store.session() as s:
+        assert "urgent_human_review" in json.dumps(s.get(Case, d.case_id).decision)
+
+
+def _deliveries(triage: Triage, case_id: str) -> int:
+    with triage.store.session() as s:
+        return s.get(Case, case_id).deliveries
