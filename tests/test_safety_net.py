@@ -95,3 +95,18 @@ def test_normalize_strips_invisible_and_folds_lookalikes() -> None:
     assert normalize("\u0455u\u0456c\u0456d\u0435") == "suicide"  # Cyrillic dze, i, ie
     assert normalize("a\x00b") == "ab"
     assert normalize("\ud800x") == "x"
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("i want to end it", True),
+        ("there is no point in living anymore", True),
+        ("im going to off myself", True),
+        ("i've paid $200 off myself already", False),
+        ("i want to end it with my girlfriend", False),
+        ("i'd rather be dead than go to that meeting", False),
+    ],
+)
+def test_intent_phrases_and_their_idioms(net: SafetyNet, text: str, fires: bool) -> None:
+    assert bool(net.matches(text)) is fires
