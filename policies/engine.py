@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from policies.decision import Decision
 from policies.schema import Policy
 from stages.labels import CRISIS, SUPPORT_LABELS
 from stages.results import StageResult
 
-# Used when the policy itself cannot be evaluated: nothing else can be trusted, so a human
-# looks at the message first.
-FAIL_SAFE_ACTION = "urgent_human_review"
-FAIL_SAFE_VERSION = "fail-safe"
-
 
 def fail_safe_decision(
-    reason: str,
-    *,
-    message_length: int,
-    conversation_id: str | None = None,
-    policy: Policy | None = None,
+    policy: Policy, reason: str, *, message_length: int, conversation_id: str | None = None
 ) -> Decision:
     """A decision that sends the message to a human because part of the path failed."""
-    action = policy.rules.fail_safe if policy is not None else FAIL_SAFE_ACTION
-    priority = policy.action(action).priority if policy is not None else 0
+    action = policy.rules.fail_safe
     return Decision(
         action=action,
         human=True,
-        priority=priority,
+        priority=policy.action(action).priority,
         crisis=False,
         crisis_score=0.0,
         reasons=[f"fail_safe:{reason}"],
-        policy_version=policy.version if policy is not None else FAIL_SAFE_VERSION,
+        policy_version=policy.version,
         message_length=message_length,
         conversation_id=conversation_id,
     )
@@ -139,18 +127,3 @@ def decide_empty(
         message_length=message_length,
         conversation_id=conversation_id,
     )
-
-
-def decide_batch(
-    policy: Policy,
-    safety: Sequence[StageResult],
-    crisis: Sequence[StageResult],
-    support: Sequence[StageResult | None],
-    lengths: Sequence[int],
-    conversation_ids: Sequence[str | None],
-) -> list[Decision]:
-    """``decide`` for each message of a batch."""
-    return [
-        decide(policy, safety=s, crisis=c, support=p, message_length=n, conversation_id=cid)
-        for s, c, p, n, cid in zip(safety, crisis, support, lengths, conversation_ids, strict=True)
-    ]

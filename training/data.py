@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from datasets import ClassLabel, Dataset, DatasetDict, concatenate_datasets, load_dataset
+from datasets import ClassLabel, Dataset, DatasetDict, load_dataset
 
 HUB_NAMES = {
     "goemotions": ("google-research-datasets/go_emotions", "simplified"),
@@ -126,15 +126,3 @@ def subsample(ds: Dataset, n: int | None, seed: int = SEED) -> Dataset:
     if n is None or n >= len(ds):
         return ds
     return ds.shuffle(seed=seed).select(range(n))
-
-
-__all__ = [
-    "concatenate_datasets",
-    "data_dir",
-    "load_dair_emotion",
-    "load_dreaddit",
-    "load_goemotions",
-    "load_sdcnl",
-    "load_tweeteval_emotion",
-    "subsample",
-]

@@ -106,7 +106,10 @@ class Triage:
             log.exception("routing failed; %d messages sent to humans", len(texts))
             decisions = [
                 fail_safe_decision(
-                    "internal_error", message_length=len(t), conversation_id=c, policy=policy
+                    policy,
+                    "internal_error",
+                    message_length=len(t),
+                    conversation_id=c,
                 )
                 for t, c in zip(texts, ids, strict=True)
             ]
@@ -145,10 +148,10 @@ class Triage:
             except Exception:
                 log.exception("policy evaluation failed (policy %s)", policy.version)
                 out[i] = fail_safe_decision(
+                    policy,
                     "policy_error",
                     message_length=len(texts[i]),
                     conversation_id=ids[i],
-                    policy=policy,
                 )
         return [d for d in out if d is not None]
 

@@ -59,9 +59,6 @@ class Settings(BaseSettings):
         default=None,
         description="Hex key for message HMACs; default: a key file in state_dir (0600).",
     )
-    data_dir: Path | None = Field(
-        default=None, description="Folder of local training corpora (training only)."
-    )
 
     @classmethod
     def settings_customise_sources(
