@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -26,3 +27,15 @@ def message_hmac(key: bytes, text: str) -> str:
     """Hex HMAC-SHA256 of the message (surrogates kept, so any str hashes)."""
     data = text.encode("utf-8", "surrogatepass")
     return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text any database can keep: NUL and lone surrogates become U+FFFD.
+
+    PostgreSQL refuses NUL in text and UTF-8 cannot encode lone surrogates. The HMAC and the
+    length are always computed on the original message.
+    """
+    return _UNSTORABLE.sub("\ufffd", text)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from policies.decision import Decision
@@ -22,7 +22,7 @@ from policies.schema import Policy
 from review_queue import audit
 from review_queue.database import create_schema, make_engine
 from review_queue.models import Case, OutboxRow, utcnow
-from review_queue.privacy import load_or_create_key, message_hmac
+from review_queue.privacy import load_or_create_key, message_hmac, storable
 from review_queue.spool import Spool
 from stages.errors import TriageError
 
@@ -57,7 +57,7 @@ def case_row(
         policy_version=decision.policy_version,
         message_hmac=digest,
         message_length=len(text),
-        message_text=text if policy.privacy.store_raw_text else None,
+        message_text=storable(text) if policy.privacy.store_raw_text else None,
         sla_deadline=now + timedelta(minutes=sla) if sla else None,
     )
 
@@ -85,6 +85,7 @@ class CaseStore:
         self.state_dir = Path(state_dir)
         self.engine = make_engine(database_url, timeout_s=timeout_s)
         self.spool = Spool(self.state_dir / "spool.jsonl")
+        self.rejected = Spool(self.state_dir / "spool.rejected.jsonl")
         self.anchor = self.state_dir / "audit.head"
         self.key = hmac_key or load_or_create_key(self.state_dir / "hmac.key")
         self._schema_ready = False
@@ -187,8 +188,20 @@ class CaseStore:
             return 0
 
     def _replay(self, entries: list[dict[str, Any]]) -> None:
-        cases = [Case.model_validate(_parse_datetimes(raw)) for e in entries for raw in e["cases"]]
-        events = [audit.AuditEvent(**ev) for e in entries for ev in e["events"]]
+        for entry in entries:
+            try:
+                self._replay_entry(entry)
+            except (OperationalError, InterfaceError):
+                raise  # the database is still unreachable: keep the spool, try later
+            except (SQLAlchemyError, ValueError, KeyError, TypeError) as exc:
+                # The database will never take this entry: keep it aside for a person rather
+                # than let it block every entry behind it.
+                log.critical("spool entry rejected by the database, quarantined: %s", _short(exc))
+                self.rejected.append(entry)
+
+    def _replay_entry(self, entry: dict[str, Any]) -> None:
+        cases = [Case.model_validate(_parse_datetimes(raw)) for raw in entry["cases"]]
+        events = [audit.AuditEvent(**ev) for ev in entry["events"]]
         with self.session() as session:
             # Replayed before a crash cut the spool's truncate short: skip, never duplicate.
             done = set(session.exec(select(Case.id).where(col(Case.id).in_([c.id for c in cases]))))

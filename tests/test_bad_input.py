@@ -80,3 +80,42 @@ def test_property_any_text_gets_a_decision(triage: Triage, texts: list[str]) -> 
         assert d.action in triage.policy.actions
         assert d.message_length == len(text)
         assert not any(r.startswith("fail_safe") for r in d.reasons), d.reasons
+
+
+@pytest.mark.parametrize("bad_id", ["c\ud800", "c\x00", "x" * 257])
+def test_when_conversation_id_unstorable_then_value_error(triage: Triage, bad_id: str) -> None:
+    with pytest.raises(ValueError, match="conversation_id must be at most 256 characters"):
+        triage.route("hello", conversation_id=bad_id)
+
+
+@pytest.fixture
+def storing_triage(make_triage, tmp_path):
+    from policies.loader import default_policy_file
+
+    policy = tmp_path / "store-text.yaml"
+    policy.write_text(
+        default_policy_file().read_text().replace("store_raw_text: false", "store_raw_text: true")
+    )
+    return make_triage(policy_path=policy)
+
+
+def test_when_text_stored_then_nul_and_surrogates_are_made_storable(storing_triage) -> None:
+    from review_queue.models import Case
+    from review_queue.privacy import message_hmac
+
+    text = "i want to die \x00 \ud800 now"
+    d = storing_triage.route(text)
+    assert d.case_id and not any(r.startswith("fail_safe") for r in d.reasons)
+    with storing_triage.store.session() as s:
+        case = s.get(Case, d.case_id)
+    assert case.message_text == "i want to die \ufffd \ufffd now"
+    assert case.message_hmac == message_hmac(storing_triage.store.key, text)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=200))
+def test_property_any_text_is_persisted_when_text_is_stored(storing_triage, text: str) -> None:
+    d = storing_triage.route("i want to kill myself " + text)
+    assert d.case_id and not any(r.startswith("fail_safe") for r in d.reasons), d.reasons

@@ -124,3 +124,16 @@ def test_when_spool_replayed_twice_then_no_duplicates(
 def _cases(triage: Triage, decisions: list) -> list[Case]:
     with triage.store.session() as s:
         return [s.get(Case, d.case_id) for d in decisions]
+
+
+def test_when_spool_entry_can_never_be_stored_then_quarantined_not_blocking(
+    make_triage: Callable[..., Triage], tmp_path: Path
+) -> None:
+    triage = make_triage()
+    poison = {"cases": [{"id": "broken"}], "events": []}  # required fields missing
+    triage.store.spool.append(poison)
+    d = triage.route("i want to end my life")  # the write succeeds, then replays the spool
+    assert not triage.store.spool.pending()
+    assert triage.store.rejected.pending()
+    with triage.store.session() as s:
+        assert s.get(Case, d.case_id) is not None

@@ -36,10 +36,19 @@ def check_message(message: object, what: str = "message") -> str:
     raise TypeError(f"{what} must be str, got {type(message).__name__}")
 
 
+_MAX_ID_CHARS = 256
+
+
 def _check_id(value: object, what: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise TypeError(f"{what} must be str or None, got {type(value).__name__}")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be str or None, got {type(value).__name__}")
+    if len(value) > _MAX_ID_CHARS or any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value):
+        raise ValueError(
+            f"{what} must be at most {_MAX_ID_CHARS} characters without NUL or lone surrogates"
+        )
+    return value
 
 
 class Triage:
@@ -79,6 +88,7 @@ class Triage:
     def route(self, message: str, *, conversation_id: str | None = None) -> Decision:
         """Decide what to do with one message. Never raises on its content."""
         check_message(message)
+        _check_id(conversation_id, "conversation_id")
         return self.route_many([message], conversation_ids=[conversation_id])[0]
 
     def route_many(
@@ -178,10 +188,12 @@ class Triage:
             return decisions
         except DatabaseUnavailableError as exc:
             log.error("database unavailable; spooling %d decisions: %s", len(decisions), exc)
+        except Exception:  # whatever else failed on the way to the database: spool, never raise
+            log.exception("persisting failed; spooling %d decisions", len(decisions))
         decisions = [_database_fail_safe(d, policy) for d in decisions]
         try:
             self.store.spool_batch(decisions, texts, policy)
-        except OSError:
+        except Exception:
             log.critical("spool write failed too; %d human decisions not persisted", len(decisions))
             return [
                 d.model_copy(
