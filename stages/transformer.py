@@ -80,6 +80,9 @@ class TransformerStage:
                 "Train one with `triage train` (or `make demo`), or name a Hugging Face model."
             ) from exc
         self.model.to(self.device).eval()
+        # Texts are tokenised whole and cut to the model's limit here (head+tail or windows),
+        # so the tokenizer's "longer than the maximum" warning would only mislead.
+        self.tokenizer.model_max_length = 1 << 30
         if Path(self.source, "config.json").exists() and Path(self.source).is_dir():
             self.card = StageCard.load(self.source)
         else:
