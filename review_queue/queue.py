@@ -192,17 +192,18 @@ class ReviewQueue:
                     )
                 )
             )
+            events = []
             for case in expired:
-                owner = case.claimed_by
+                events.append(
+                    audit.AuditEvent("claim_expired", "system", {"owner": case.claimed_by}, case.id)
+                )
                 case.status, case.claimed_by, case.claim_expires_at = (
                     CaseStatus.QUEUED,
                     None,
                     None,
                 )
                 s.add(case)
-                self._commit(
-                    s, [audit.AuditEvent("claim_expired", "system", {"owner": owner}, case.id)]
-                )
+            self._commit(s, events)
         return len(expired)
 
     def breach_sla(self, extend_minutes: int = 5) -> list[SlaBreach]:
@@ -217,19 +218,16 @@ class ReviewQueue:
                     )
                 )
             )
+            events = []
             for case in late:
                 case.priority = max(0, case.priority - 1)
                 case.sla_deadline = now + timedelta(minutes=extend_minutes)
                 s.add(case)
-                self._commit(
-                    s,
-                    [
-                        audit.AuditEvent(
-                            "sla_breached", "system", {"priority": case.priority}, case.id
-                        )
-                    ],
+                events.append(
+                    audit.AuditEvent("sla_breached", "system", {"priority": case.priority}, case.id)
                 )
                 breaches.append(SlaBreach(case.id, case.priority))
+            self._commit(s, events)
         return breaches
 
     def mark_delivered(self, case_id: str, *, max_deliveries: int = 5) -> str:
