@@ -48,7 +48,9 @@ def encode_windows(
     ids = tokenizer(cut, add_special_tokens=False, truncation=False)["input_ids"]
     if max_windows == 1:
         return [[before + head_tail_ids(i, inner, head_fraction) + after] for i in ids]
-    return [[before + w + after for w in windows(i, inner, max_windows)] for i in ids]
+    return [
+        [before + w + after for w in windows(i, inner, max_windows, head_fraction)] for i in ids
+    ]
 
 
 class TransformerStage:

@@ -24,13 +24,15 @@ def head_tail_ids(ids: list[int], max_tokens: int, head_fraction: float) -> list
     return ids[:head] + ids[len(ids) - (max_tokens - head) :]
 
 
-def windows(ids: list[int], max_tokens: int, max_windows: int) -> list[list[int]]:
+def windows(
+    ids: list[int], max_tokens: int, max_windows: int, head_fraction: float = 0.25
+) -> list[list[int]]:
     """Overlapping windows (half-window stride) covering ``ids``; at most ``max_windows``.
 
-    Past that many windows the text is cut to its head and tail first.
+    Past that many windows the text is cut to its head and tail first (``head_fraction``).
     """
     stride = max(1, max_tokens // 2)
     budget = max_tokens + stride * (max_windows - 1)
-    ids = head_tail_ids(ids, budget, 0.25)
+    ids = head_tail_ids(ids, budget, head_fraction)
     starts = range(0, max(1, len(ids) - max_tokens + stride), stride)
     return [ids[s : s + max_tokens] for s in starts][:max_windows]
