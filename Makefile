@@ -30,12 +30,15 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Real services for the integration tests: redis-server and a PostgreSQL server (Debian).
+# Real services for the integration tests: redis-server, a PostgreSQL server and the chromium
+# that Playwright drives for the console's browser test (Debian packages).
 system-deps:
-	@command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-	  echo "installing redis-server and postgresql (apt)"; \
+	@command -v redis-server >/dev/null && command -v chromium >/dev/null && \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing redis-server, postgresql and chromium (apt)"; \
 	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server postgresql >/dev/null; }
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    redis-server postgresql chromium >/dev/null; }
 
 demo: install
 	$(PY) -m triage.cli demo
@@ -44,7 +47,7 @@ test: install system-deps
 	$(PY) -m pytest
 
 test-fast: install
-	$(PY) -m pytest -m "not slow and not services"
+	$(PY) -m pytest -m "not slow and not services and not postgres and not browser"
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,9 +1,12 @@
-"""CPU inference benchmark: route() latency and route_many throughput (PyTorch backend).
+"""Inference benchmark: route() latency, route_many throughput, memory and accuracy per backend.
 
-Messages are sampled from the GoEmotions test split (realistic chat length). Prints a table
-and writes reports/bench-inference.json and reports/bench-inference.md.
+Each backend runs in its own process (so its resident memory is its own) on the same messages:
+a sample of the GoEmotions test split (realistic chat length). Accuracy cost is measured in the
+same run against PyTorch fp32: support weighted F1 on GoEmotions test messages and stage-one
+recall on validation r/SuicideWatch posts. Exports the ONNX graphs first when missing.
+Writes reports/bench-inference[-gpu].json and .md and prints the table.
 
-    .venv/bin/python benchmarks/inference_bench.py [--models models] [--n 300]
+    .venv/bin/python benchmarks/inference_bench.py [--models models] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -14,15 +17,19 @@ import os
 import platform
 import random
 import resource
-import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-import torch
+import numpy as np
 
-from training.data import data_dir, load_goemotions
-from triage import Triage
+CPU_BACKENDS = ["torch", "onnx", "onnx-int8"]
+GPU_BACKENDS = ["torch", "torch-fp16", "torch-bf16"]
+CPU_BATCHES = [1, 8, 32, 128]
+GPU_BATCHES = [1, 32, 128, 512, 2048]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -30,76 +37,198 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def main() -> None:
-    """Run the benchmark and write the report."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--models", type=Path, default=Path("models"))
-    parser.add_argument("--n", type=int, default=300, help="Messages for the latency run.")
-    parser.add_argument("--out", type=Path, default=Path("reports"))
-    args = parser.parse_args()
-    texts = load_goemotions(data_dir())["test"]["text"]
-    sample = random.Random(13).sample(texts, args.n)
+def _ms(values: list[float]) -> dict[str, float]:
+    return {
+        q: round(_pct(values, p) * 1000, 2) for q, p in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+    }
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """One backend, in this process."""
+    from sklearn.metrics import f1_score
+
+    from stages.labels import CRISIS
+    from training.data import data_dir
+    from training.tasks import crisis_task, support_task
+    from triage import Triage
+
     triage = Triage(
         crisis_model=str(args.models / "crisis"),
         support_model=str(args.models / "support"),
         state_dir=Path(tempfile.mkdtemp(prefix="triage-bench-")),
-        device="cpu",
+        device=args.device,
+        backend=args.backend,
+        threads=args.threads,
+        batch_size=args.batch_size,
     )
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before any data
+    root = data_dir()
+    test = support_task(root).test
+    assert test is not None
+    texts = test["text"]
+    sample = random.Random(13).sample(texts, args.n)
     for text in sample[:20]:
         triage.route(text)
-    # route(): stages + policy + audit commit (SQLite, synchronous=FULL).
-    latency = []
+    route = []  # stages + policy + audit commit (SQLite, synchronous=FULL)
     for text in sample:
         start = time.perf_counter()
         triage.route(text)
-        latency.append(time.perf_counter() - start)
-    # The models alone (no database), to show where the time goes.
-    models_only = []
-    for text in sample[:100]:
+        route.append(time.perf_counter() - start)
+    stages = []  # the three stages alone, no database: where the time goes
+    for text in sample:
         start = time.perf_counter()
-        triage.safety_net.predict([text])
-        triage.crisis_stage.predict([text])
-        triage.support_stage.predict([text])
-        models_only.append(time.perf_counter() - start)
-    throughput = {}
-    for batch in (1, 8, 32, 128):
-        chunk = (sample * 2)[: max(batch * 4, 128)]
+        for stage in (triage.safety_net, triage.crisis_stage, triage.support_stage):
+            stage.predict([text])
+        stages.append(time.perf_counter() - start)
+    throughput: dict[str, float] = {}
+    model_throughput: dict[str, float] = {}
+    for batch in args.batches:
+        chunk = (sample * (1 + 4 * batch // len(sample)))[: max(4 * batch, 128)]
         start = time.perf_counter()
         for i in range(0, len(chunk), batch):
             triage.route_many(chunk[i : i + batch])
-        throughput[batch] = round(len(chunk) / (time.perf_counter() - start), 1)
-    result = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads",
-        "backend": "pytorch fp32",
-        "models": str(args.models),
-        "base_models": [triage.crisis_stage.card.base_model, triage.support_stage.card.base_model],
-        "route_ms": {
-            q: round(_pct(latency, p) * 1000, 2)
-            for q, p in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
-        },
-        "models_only_ms_p50": round(statistics.median(models_only) * 1000, 2),
+        throughput[str(batch)] = round(len(chunk) / (time.perf_counter() - start), 1)
+        start = time.perf_counter()
+        for i in range(0, len(chunk), batch):
+            part = chunk[i : i + batch]
+            triage.crisis_stage.predict(part)
+            triage.support_stage.predict(part)
+        model_throughput[str(batch)] = round(len(chunk) / (time.perf_counter() - start), 1)
+
+    # Accuracy on the same slices for every backend.
+    gold = np.array(test["label"][: args.accuracy_n])
+    got = [r.label for r in triage.support_stage.predict(texts[: args.accuracy_n])]
+    labels = triage.support_stage.card.labels  # type: ignore[attr-defined]
+    weighted_f1 = f1_score(gold, [labels.index(g) for g in got], average="weighted")
+    crisis = crisis_task(root)
+    sw = crisis.slices["suicidewatch"]["text"]
+    flags = [r.label == CRISIS for r in triage.crisis_stage.predict(sw)]
+    return {
+        "backend": triage.crisis_stage.backend,  # type: ignore[attr-defined]
+        "route_ms": _ms(route),
+        "stages_ms": _ms(stages),
         "route_many_msgs_per_s": throughput,
+        "stages_msgs_per_s": model_throughput,
         "rss_mb_after_load": round(rss_mb, 1),
-        "messages": len(sample),
+        "support_weighted_f1": round(float(weighted_f1), 4),
+        "crisis_recall_suicidewatch": round(sum(flags) / len(flags), 4),
+        "base_models": [triage.crisis_stage.card.base_model, triage.support_stage.card.base_model],  # type: ignore[attr-defined]
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench-inference.json").write_text(json.dumps(result, indent=2))
-    rows = "".join(f"| route_many, batch {b} | {v} msg/s |\n" for b, v in throughput.items())
-    table = (
-        "| measure | value |\n|---|---|\n"
-        f"| route() p50 / p95 / p99 | {result['route_ms']['p50']} / {result['route_ms']['p95']}"
-        f" / {result['route_ms']['p99']} ms |\n"
-        f"| three stages alone, p50 | {result['models_only_ms_p50']} ms |\n{rows}"
-        f"| RSS with Triage() loaded | {result['rss_mb_after_load']} MB |\n"
+
+
+def _machine(device: str) -> str:
+    import torch
+
+    if device == "cuda":
+        return f"{torch.cuda.get_device_name()}, torch {torch.__version__}"
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads"
     )
-    (args.out / "bench-inference.md").write_text(
-        f"# Inference benchmark (CPU)\n\n{result['machine']}; backend {result['backend']}; "
-        f"models `{args.models}` ({', '.join(str(b) for b in result['base_models'])}); "
-        f"{len(sample)} GoEmotions test messages.\nCommand: `make bench`\n\n{table}"
+
+
+def _export_missing(models: Path) -> None:
+    from stages.backends import onnx_path
+    from training.export import export_onnx
+
+    for stage in ("crisis", "support"):
+        if not onnx_path(models / stage, "onnx-int8").exists():
+            print(f"exporting {models / stage} to ONNX", flush=True)
+            export_onnx(models / stage)
+
+
+def main() -> None:
+    """Run every backend in a child process, then write the report."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", type=Path, default=Path("models"))
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--backends", nargs="*", default=None)
+    parser.add_argument("--batches", nargs="*", type=int, default=None)
+    parser.add_argument("--n", type=int, default=300, help="Messages for the latency runs.")
+    parser.add_argument("--accuracy-n", type=int, default=1000, help="Test messages for F1.")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None, help="Model batch (Settings).")
+    parser.add_argument("--out", type=Path, default=Path("reports"))
+    parser.add_argument("--backend", help=argparse.SUPPRESS)  # child mode
+    args = parser.parse_args()
+    gpu = args.device == "cuda"
+    args.batches = args.batches or (GPU_BATCHES if gpu else CPU_BATCHES)
+    args.batch_size = args.batch_size or (512 if gpu else 32)
+    if args.backend:
+        print(json.dumps(measure(args)))
+        return
+    backends = args.backends or (GPU_BACKENDS if gpu else CPU_BACKENDS)
+    if any(b.startswith("onnx") for b in backends):
+        _export_missing(args.models)
+    runs = {}
+    for backend in backends:
+        print(f"measuring {backend}", flush=True)
+        child = [sys.executable, __file__, "--backend", backend, "--device", args.device]
+        child += ["--models", str(args.models), "--n", str(args.n)]
+        child += ["--accuracy-n", str(args.accuracy_n), "--batch-size", str(args.batch_size)]
+        child += ["--batches", *map(str, args.batches)]
+        if args.threads:
+            child += ["--threads", str(args.threads)]
+        done = subprocess.run(child, check=True, capture_output=True, text=True)
+        runs[backend] = json.loads(done.stdout.strip().splitlines()[-1])
+    base = runs[backends[0]]
+    result = {
+        "machine": _machine(args.device),
+        "models": str(args.models),
+        "messages": args.n,
+        "baseline": backends[0],
+        "runs": runs,
+    }
+    suffix = "-gpu" if gpu else ""
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"bench-inference{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
+    table = _table(runs, base, args.batches)
+    (args.out / f"bench-inference{suffix}.md").write_text(
+        f"# Inference benchmark ({'GPU' if gpu else 'CPU'})\n\n{result['machine']}; models "
+        f"`{args.models}` ({', '.join(map(str, base['base_models']))}); {args.n} GoEmotions "
+        f"test messages; ratios against `{backends[0]}` in the same run.\n"
+        f"Command: `{' '.join(['python', *sys.argv])}`\n\n{table}"
     )
     print(table)
+
+
+def _table(runs: dict[str, Any], base: dict[str, Any], batches: list[int]) -> str:
+    names = list(runs)
+    head = "| measure | " + " | ".join(names) + " |\n|---|" + "---|" * len(names) + "\n"
+
+    def row(label: str, get: Any, ratio: bool = False, lower: bool = True) -> str:
+        cells = []
+        for name in names:
+            value = get(runs[name])
+            cell = f"{value}"
+            if ratio and name != names[0]:
+                r = get(base) / value if lower else value / get(base)
+                cell += f" ({r:.1f}x)"
+            cells.append(cell)
+        return f"| {label} | " + " | ".join(cells) + " |\n"
+
+    out = head
+    for q in ("p50", "p95", "p99"):
+        out += row(f"route() {q} ms", lambda r, q=q: r["route_ms"][q], ratio=True)
+    out += row("three stages alone, p50 ms", lambda r: r["stages_ms"]["p50"], ratio=True)
+    for b in batches:
+        out += row(
+            f"route_many batch {b}, msg/s",
+            lambda r, b=b: r["route_many_msgs_per_s"][str(b)],
+            ratio=True,
+            lower=False,
+        )
+    for b in batches:
+        out += row(
+            f"stages only batch {b}, msg/s",
+            lambda r, b=b: r["stages_msgs_per_s"][str(b)],
+            ratio=True,
+            lower=False,
+        )
+    out += row("RSS after load, MB", lambda r: r["rss_mb_after_load"])
+    out += row("support weighted F1 (GoEmotions test)", lambda r: r["support_weighted_f1"])
+    out += row("crisis recall (val r/SuicideWatch)", lambda r: r["crisis_recall_suicidewatch"])
+    return out
 
 
 if __name__ == "__main__":

@@ -86,6 +86,14 @@ def append(session: Session, events: list[AuditEvent]) -> AuditRecord | None:
     return record
 
 
+def commit(session: Session, events: list[AuditEvent], anchor: Path) -> None:
+    """Append events, commit the caller's transaction, then move the anchor to the new head."""
+    head = append(session, events)
+    session.commit()
+    if head is not None:
+        write_anchor(anchor, head)
+
+
 def write_anchor(path: Path, head: AuditRecord) -> None:
     """Record the newest head outside the database (atomic replace)."""
     tmp = path.with_suffix(f".{os.getpid()}.tmp")

@@ -81,3 +81,31 @@ class AuditRecord(SQLModel, table=True):
     payload: str = Field(description="Canonical JSON of the event's details.")
     prev_hash: str
     hash: str = Field(unique=True)
+
+
+class Role(str, Enum):
+    """What a credential may do: platforms route; counselors work cases; leads also edit policy."""
+
+    PLATFORM = "platform"
+    COUNSELOR = "counselor"
+    LEAD = "lead"
+
+
+class Principal(SQLModel, table=True):
+    """A platform or a person with a credential; only the key's SHA-256 is stored."""
+
+    name: str = Field(primary_key=True)
+    role: Role
+    key_hash: str = Field(unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PolicyVersion(SQLModel, table=True):
+    """Every policy a lead saved from the console, in order."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    saved_at: datetime = Field(default_factory=utcnow)
+    author: str
+    version: str
+    sha256: str
+    text: str

@@ -49,10 +49,7 @@ class ReviewQueue:
         self.lease_s = lease_s
 
     def _commit(self, session: Session, events: list[audit.AuditEvent]) -> None:
-        head = audit.append(session, events)
-        session.commit()
-        if head is not None:
-            audit.write_anchor(self.store.anchor, head)
+        audit.commit(session, events, self.store.anchor)
 
     def open_cases(self, limit: int = 50) -> list[Case]:
         """Queued (and expired-claim) cases, most urgent first, then oldest first."""

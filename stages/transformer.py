@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoConfig, AutoTokenizer
 
+from stages.backends import TorchScorer, load_scorer, resolve_backend
 from stages.errors import ModelDirError, StageError
 from stages.labels import CRISIS, NOT_CRISIS
 from stages.model_dir import StageCard
@@ -42,10 +45,26 @@ def encode_windows(
 
     One window is head+tail truncation; more cover a long text with overlapping windows.
     """
+    inner = max_length - sum(map(len, special_tokens(tokenizer)))
+    ids = raw_ids(tokenizer, texts, inner * max_windows, head_fraction)
+    return wrap_windows(tokenizer, ids, max_length, head_fraction, max_windows)
+
+
+def raw_ids(
+    tokenizer: Any, texts: Sequence[str], max_tokens: int, head_fraction: float
+) -> list[list[int]]:
+    """Token ids without special tokens of each normalised text (very long texts pre-cut)."""
+    cut = [model_text(head_tail_chars(t, max_tokens, head_fraction)) for t in texts]
+    ids: list[list[int]] = tokenizer(cut, add_special_tokens=False, truncation=False)["input_ids"]
+    return ids
+
+
+def wrap_windows(
+    tokenizer: Any, ids: list[list[int]], max_length: int, head_fraction: float, max_windows: int
+) -> list[list[list[int]]]:
+    """Cut raw ids to windows of ``max_length`` and add the special tokens."""
     before, after = special_tokens(tokenizer)
     inner = max_length - len(before) - len(after)
-    cut = [model_text(head_tail_chars(t, inner * max_windows, head_fraction)) for t in texts]
-    ids = tokenizer(cut, add_special_tokens=False, truncation=False)["input_ids"]
     if max_windows == 1:
         return [[before + head_tail_ids(i, inner, head_fraction) + after] for i in ids]
     return [
@@ -53,11 +72,64 @@ def encode_windows(
     ]
 
 
+class SharedTokens:
+    """One tokenisation for stages that share a vocabulary: raw ids per text, kept briefly.
+
+    Stage one tokenises a batch; stage two, with the same vocabulary, finds the ids here.
+    Texts are pre-cut to the largest budget any sharing stage needs, so every stage can cut
+    its own windows from the same ids.
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.tokenizer: Any = None
+        self.max_tokens = 0
+        self.head_fraction = 0.25
+        self._memo: OrderedDict[str, list[int]] = OrderedDict()
+        self._max_entries = max_entries
+        self._lock = threading.Lock()
+
+    def join(self, tokenizer: Any, max_tokens: int, head_fraction: float) -> bool:
+        """Share with a stage whose tokenizer splits text exactly as this one does."""
+        if self.tokenizer is None:
+            self.tokenizer, self.head_fraction = tokenizer, head_fraction
+        elif not (
+            type(tokenizer) is type(self.tokenizer)
+            and special_tokens(tokenizer) == special_tokens(self.tokenizer)
+            and tokenizer.get_vocab() == self.tokenizer.get_vocab()
+            and getattr(tokenizer, "do_lower_case", None)
+            == getattr(self.tokenizer, "do_lower_case", None)
+        ):
+            return False
+        self.max_tokens = max(self.max_tokens, max_tokens)
+        return True
+
+    def ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Raw ids for ``texts``, tokenising only those not seen recently."""
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+            if missing:
+                fresh = raw_ids(self.tokenizer, missing, self.max_tokens, self.head_fraction)
+                self._memo.update(zip(missing, fresh, strict=True))
+            out = [self._memo[t] for t in texts]
+            while len(self._memo) > self._max_entries:
+                self._memo.popitem(last=False)
+            return out
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` becomes ``cuda`` when a GPU is visible, else ``cpu``; anything else as given."""
+    if device != "auto":
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 class TransformerStage:
     """Scores texts with a sequence-classification model and applies the card's thresholds.
 
     ``source`` is a local model directory written by training, or a Hugging Face name (then
-    labels come from the model config and thresholds default to 0.5 / none).
+    labels come from the model config and thresholds default to 0.5 / none). ``backend`` is
+    ``torch``, ``onnx``, ``onnx-int8`` (graphs written by `triage export`) or ``auto``.
+    ``tokens`` shares one tokenisation with other stages of the same vocabulary.
     """
 
     def __init__(
@@ -68,36 +140,55 @@ class TransformerStage:
         device: str = "cpu",
         batch_size: int = 32,
         max_length: int | None = None,
+        backend: str = "torch",
+        threads: int | None = None,
+        tokens: SharedTokens | None = None,
     ) -> None:
         self.name = name
         self.source = str(source)
-        self.device = torch.device(device)
+        self.device = torch.device(resolve_device(device))
         self.batch_size = batch_size
+        self.backend = resolve_backend(backend, self.source, self.device.type)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.source)
-            self.model = AutoModelForSequenceClassification.from_pretrained(self.source)
+            config = AutoConfig.from_pretrained(self.source)
+            self.scorer = load_scorer(self.backend, self.source, str(self.device), threads)
         except (OSError, ValueError) as exc:
             raise ModelDirError(
                 f"cannot load stage {name!r} from {self.source!r}: {exc}. "
                 "Train one with `triage train` (or `make demo`), or name a Hugging Face model."
             ) from exc
-        self.model.to(self.device).eval()
         # Texts are tokenised whole and cut to the model's limit here (head+tail or windows),
         # so the tokenizer's "longer than the maximum" warning would only mislead.
         self.tokenizer.model_max_length = 1 << 30
         if Path(self.source, "config.json").exists() and Path(self.source).is_dir():
             self.card = StageCard.load(self.source)
         else:
-            labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
+            labels = [config.id2label[i] for i in range(config.num_labels)]
             self.card = StageCard(task="crisis" if CRISIS in labels else "support", labels=labels)
-        if len(self.card.labels) != self.model.config.num_labels:
+        if len(self.card.labels) != config.num_labels:
             raise ModelDirError(
                 f"{self.source}: card has {len(self.card.labels)} labels, "
-                f"model has {self.model.config.num_labels} outputs"
+                f"model has {config.num_labels} outputs"
             )
         self.max_length = max_length or self.card.max_length
+        # A shared tokenisation pre-cuts texts for the widest windows this stage may be asked for.
+        inner = self.max_length - sum(map(len, special_tokens(self.tokenizer)))
+        self._shared_windows = max(self.card.max_windows, 8)
+        self.tokens = (
+            tokens
+            if tokens is not None
+            and tokens.join(self.tokenizer, inner * self._shared_windows, self.card.head_fraction)
+            else None
+        )
 
-    @torch.inference_mode()
+    @property
+    def model(self) -> Any:
+        """The PyTorch model (``torch`` backend only)."""
+        if not isinstance(self.scorer, TorchScorer):
+            raise AttributeError(f"stage {self.name!r} runs on {self.backend}, not PyTorch")
+        return self.scorer.model
+
     def probabilities(
         self, texts: Sequence[str], max_windows: int | None = None
     ) -> list[list[float]]:
@@ -107,9 +198,18 @@ class TransformerStage:
         with the highest crisis probability (crisis stages) or the mean (others) is kept.
         """
         n_windows = max_windows or self.card.max_windows
-        per_text = encode_windows(
-            self.tokenizer, texts, self.max_length, self.card.head_fraction, n_windows
-        )
+        if self.tokens is not None and n_windows <= self._shared_windows:
+            per_text = wrap_windows(
+                self.tokenizer,
+                self.tokens.ids(texts),
+                self.max_length,
+                self.card.head_fraction,
+                n_windows,
+            )
+        else:
+            per_text = encode_windows(
+                self.tokenizer, texts, self.max_length, self.card.head_fraction, n_windows
+            )
         flat = [w for ws in per_text for w in ws]
         rows = self._score_ids(flat)
         out, k = [], 0
@@ -125,18 +225,20 @@ class TransformerStage:
         return out
 
     def _score_ids(self, ids: list[list[int]]) -> list[list[float]]:
+        # Length-sorted batches padded to their longest: short chat messages cost little.
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out: list[list[float]] = [[] for _ in ids]
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
-            batch = self.tokenizer.pad(
-                {"input_ids": [ids[i] for i in chunk]}, return_tensors="pt"
-            ).to(self.device)
-            logits = self.model(**batch).logits.float()
-            probs = torch.softmax(logits, dim=-1).cpu().tolist()
+            batch = self.tokenizer.pad({"input_ids": [ids[i] for i in chunk]}, return_tensors="np")
+            logits = self.scorer(
+                batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64)
+            )
+            if not np.isfinite(logits).all():
+                raise StageError(f"stage {self.name!r} produced non-finite scores")
+            shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            probs = (shifted / shifted.sum(axis=-1, keepdims=True)).tolist()
             for i, row in zip(chunk, probs, strict=True):
-                if not all(math.isfinite(p) for p in row):
-                    raise StageError(f"stage {self.name!r} produced non-finite scores")
                 out[i] = row
         return out
 

@@ -39,4 +39,9 @@ class TrainConfig(BaseModel):
         default=0.5, gt=0, le=1, description="Stage-two per-class threshold target."
     )
     multi_label_rule: str = Field(default="most_severe", pattern="^(most_severe|first_listed)$")
-    goemotions_train: int | None = Field(default=8000, description="Crisis task negatives.")
+    goemotions_train: int | None = Field(
+        default=8000, description="Crisis task: GoEmotions negatives (None: all)."
+    )
+    depression_weight: float = Field(
+        default=0.5, ge=0, le=1, description="Crisis task: weight of r/depression negatives."
+    )

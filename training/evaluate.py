@@ -31,7 +31,7 @@ from training.tasks import TaskData
 from training.thresholds import crisis_threshold, support_thresholds
 
 
-def load_stage(model_dir: Path, device: str = "cpu", batch_size: int = 64) -> TransformerStage:
+def load_stage(model_dir: Path, device: str = "auto", batch_size: int = 64) -> TransformerStage:
     """The stage for a model directory."""
     return TransformerStage("eval", model_dir, device=device, batch_size=batch_size)
 
@@ -89,7 +89,7 @@ def tune(
     *,
     target_recall: float = 0.97,
     target_precision: float = 0.5,
-    device: str = "cpu",
+    device: str = "auto",
 ) -> dict[str, float]:
     """Tune thresholds on validation data and write them into the model's card."""
     stage = load_stage(model_dir, device)
@@ -123,7 +123,7 @@ def expected_calibration_error(
     return float(ece), table
 
 
-def latency(stage: TransformerStage, texts: list[str], n: int = 100) -> dict[str, float]:
+def latency(stage: TransformerStage, texts: list[str], n: int = 100) -> dict[str, float | str]:
     """Median per-message time at batch 1 and throughput at batch 32 (this machine)."""
     sample = (texts * (n // max(len(texts), 1) + 1))[:n]
     stage.probabilities(sample[:5])
@@ -140,6 +140,7 @@ def latency(stage: TransformerStage, texts: list[str], n: int = 100) -> dict[str
         "batch1_median_ms": round(statistics.median(times) * 1000, 2),
         "batch1_p95_ms": round(float(np.percentile(times, 95)) * 1000, 2),
         "batch32_msgs_per_s": round(len(sample) / batched, 1),
+        "device": str(stage.device),
     }
 
 
@@ -156,7 +157,7 @@ def classification_report(
     out: Path,
     *,
     split: str,
-    device: str = "cpu",
+    device: str = "auto",
 ) -> dict[str, Any]:
     """Metrics JSON, Markdown summary, confusion matrix, PR curves, reliability plot."""
     out.mkdir(parents=True, exist_ok=True)
@@ -212,7 +213,7 @@ def classification_report(
             {"gold": g, "predicted": q, "count": c, "examples": examples[f"{g}->{q}"]}
             for c, g, q in pairs
         ],
-        "latency_cpu": latency(stage, texts[:200]),
+        "latency": latency(stage, texts[:200]),
         "base_model": stage.card.base_model,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
@@ -261,13 +262,13 @@ def classification_report(
         f"(accuracy there {metrics['accuracy_when_confident']}).\n\n"
         f"| class | precision | recall | F1 | support |\n|---|---|---|---|---|\n{rows}\n\n"
         f"## Top confusions\n\n| gold | predicted | count | example |\n|---|---|---|---|\n"
-        f"{conf_rows}\n\nLatency on this CPU: {metrics['latency_cpu']}\n"
+        f"{conf_rows}\n\nLatency on this machine: {metrics['latency']}\n"
     )
     return metrics
 
 
 def crisis_report(
-    model_dir: Path, data: TaskData, out: Path, *, device: str = "cpu"
+    model_dir: Path, data: TaskData, out: Path, *, device: str = "auto"
 ) -> dict[str, Any]:
     """Stage one's crisis report: recall, flag rates, AUC, obfuscation, misses by kind."""
     out.mkdir(parents=True, exist_ok=True)
@@ -324,7 +325,7 @@ def crisis_report(
         ),
         "misses": len(misses),
         "examples": {name: len(t) for name, t in s.items()} | {"goemotions_test": len(test_texts)},
-        "latency_cpu": latency(stage, sw[:50] + s["goemotions_validation"][:50]),
+        "latency": latency(stage, sw[:50] + s["goemotions_validation"][:50]),
         "base_model": stage.card.base_model,
         "card_metrics": stage.card.metrics,
     }

@@ -33,6 +33,7 @@ def train_and_tune(
     options: dict[str, Any] = {}
     if cfg.task == "crisis":
         options["goemotions_train"] = cfg.goemotions_train
+        options["depression_weight"] = cfg.depression_weight
     elif cfg.task == "support":
         options["rule"] = cfg.multi_label_rule
     data = load_task(cfg.task, data_root, **options)

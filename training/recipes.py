@@ -70,11 +70,12 @@ FULL: dict[str, dict[str, Any]] = {
         "goemotions_train": 20000,
     },
     "support": {"max_length": 128, "epochs": 4.0, "batch_size": 64, "learning_rate": 5e-5},
+    # MiniLM-L6 wants a higher rate than DistilBERT: 5e-5 x 4 epochs gave 0.9225, this 0.930.
     "dair_emotion": {
         "max_length": 96,
-        "epochs": 4.0,
+        "epochs": 6.0,
         "batch_size": 64,
-        "learning_rate": 5e-5,
+        "learning_rate": 1e-4,
         "class_weight_power": 0.0,
     },
     "tweeteval_emotion": {

@@ -5,7 +5,7 @@ Stage one (``crisis``) learns crisis from crisis-specific supervision, not from 
 - positives: r/SuicideWatch posts (SDCNL) and short explicit crisis messages made from the
   safety net's self-harm, plan, means and imminent-danger phrases;
 - negatives: r/depression posts (at risk but not labelled suicidal; noisy labels, so weight
-  0.5), Dreaddit stressed and not-stressed segments (distress that is not an emergency),
+  0.5 by default), Dreaddit stressed and not-stressed segments (distress that is not an emergency),
   GoEmotions comments (everyday text) and dair-ai sadness/fear tweets (sad is not crisis).
   Negatives on which the safety net fires are dropped: a model must never be taught that
   "i wanna die" is not crisis.
@@ -89,6 +89,7 @@ def crisis_task(
     goemotions_train: int | None = 8000,
     dair_negatives: int | None = 2000,
     goemotions_validation: int | None = None,
+    depression_weight: float = 0.5,
     seed: int = SEED,
 ) -> TaskData:
     """Stage one's binary crisis data (see the module docstring for the choices)."""
@@ -113,7 +114,7 @@ def crisis_task(
         [
             _frame(sw_train, 1, 1.0, "suicidewatch"),
             _frame(phrase_positives(net, seed), 1, 1.0, "phrases"),
-            _frame(dep_train, 0, 0.5, "depression"),
+            _frame(dep_train, 0, depression_weight, "depression"),
             _frame(_without_net_hits(dreaddit["train"]["text"], net), 0, 1.0, "dreaddit"),
             _frame(
                 _without_net_hits(subsample(go["train"], goemotions_train, seed)["text"], net),

@@ -22,7 +22,9 @@ spool_app = typer.Typer(
     help="The local spool of cases the database could not take.", no_args_is_help=True
 )
 queue_app = typer.Typer(help="The counselors' review queue.", no_args_is_help=True)
+users_app = typer.Typer(help="Keys for platforms, counselors and leads.", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
+app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(spool_app, name="spool")
 console = Console()
@@ -81,6 +83,12 @@ def train(
     max_eval_examples: int | None = typer.Option(None, help="Subsample the validation split."),
     freeze_layers: int | None = typer.Option(None, help="Freeze embeddings + N lowest layers."),
     multi_label_rule: str | None = typer.Option(None, help="most_severe or first_listed."),
+    goemotions_train: int | None = typer.Option(
+        None, help="Crisis task: GoEmotions negatives (0: all)."
+    ),
+    depression_weight: float | None = typer.Option(
+        None, help="Crisis task: weight of r/depression negatives (0..1)."
+    ),
     target_recall: float = typer.Option(0.97, help="Stage-one recall target for its threshold."),
     seed: int = typer.Option(13, help="Random seed."),
     data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
@@ -104,7 +112,10 @@ def train(
             max_eval_examples=max_eval_examples,
             freeze_layers=freeze_layers,
             multi_label_rule=multi_label_rule,
+            depression_weight=depression_weight,
         )
+        if goemotions_train is not None:
+            cfg.goemotions_train = goemotions_train or None
     except ValueError as exc:
         _fail(str(exc))
     _train(cfg, data_dir)
@@ -177,6 +188,29 @@ def evaluate(
 
 
 @app.command()
+def export(
+    model_dir: Path = typer.Argument(..., help="A stage directory written by `triage train`."),
+    quantize: bool = typer.Option(True, help="Also write the dynamically quantised int8 graph."),
+    validate_on: int = typer.Option(
+        500, help="Validation texts to compare against PyTorch (0: skip)."
+    ),
+    data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
+) -> None:
+    """Export a stage to ONNX (fp32 + int8) and check it agrees with the PyTorch model."""
+    from stages.model_dir import StageCard
+    from training.export import export_onnx, validate
+    from training.tasks import load_task
+
+    for path in export_onnx(model_dir, quantize=quantize):
+        console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    if validate_on:
+        data = load_task(StageCard.load(model_dir).task, _data_root(data_dir))
+        texts = data.validation.shuffle(seed=13)["text"][:validate_on]
+        backends = ["onnx", "onnx-int8"] if quantize else ["onnx"]
+        console.print_json(json.dumps(validate(model_dir, texts, backends)))
+
+
+@app.command()
 def route(
     message: str = typer.Argument(..., help="The message to route."),
     conversation_id: str | None = typer.Option(None, help="Conversation it belongs to."),
@@ -220,6 +254,61 @@ def demo() -> None:
             (d.case_id or "-")[:8],
         )
     console.print(table)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="TCP port."),
+    demo_data: bool = typer.Option(
+        False, "--demo", help="Train demo models if missing, route the demo messages, make keys."
+    ),
+) -> None:
+    """Serve the HTTP API and the counselor console."""
+    import shutil
+
+    import uvicorn
+
+    from policies.loader import default_policy_file
+    from review_queue.accounts import add_principal
+    from triage import Settings, Triage
+    from triage.service import create_app
+
+    settings = Settings()
+    if settings.policy_path is None:  # leads edit a copy in the state folder, never the package
+        editable = Path(settings.state_dir) / "policy.yaml"
+        if not editable.exists():
+            editable.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(default_policy_file(), editable)
+        settings = settings.model_copy(update={"policy_path": editable})
+    if demo_data:
+        ensure_demo_models(Path(settings.crisis_model), Path(settings.support_model))
+    triage = Triage(settings)
+    if demo_data:
+        triage.route_many(DEMO_MESSAGES)
+        for name, role in (
+            ("platform-demo", "platform"),
+            ("counselor", "counselor"),
+            ("lead", "lead"),
+        ):
+            console.print(f"{role:9} {name:14} key: {add_principal(triage.store, name, role)}")
+    console.print(f"console: http://{host}:{port}/console   API docs: http://{host}:{port}/docs")
+    uvicorn.run(create_app(triage), host=host, port=port, log_level="info")
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="Who: a platform or a person."),
+    role: str = typer.Option(..., help="platform, counselor or lead."),
+) -> None:
+    """Create a key (or replace one); it is printed once and only its hash is stored."""
+    from review_queue.accounts import add_principal
+
+    try:
+        key = add_principal(_store(), name, role)
+    except ValueError as exc:
+        _fail(str(exc))
+    console.print(f"key for {name} ({role}): {key}")
 
 
 def _store() -> Any:

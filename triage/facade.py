@@ -18,7 +18,7 @@ from review_queue.store import CaseStore, DatabaseUnavailableError
 from stages.protocol import Stage
 from stages.results import StageResult
 from stages.safety_net import SafetyNet, load_phrase_lists
-from stages.transformer import TransformerStage
+from stages.transformer import SharedTokens, TransformerStage
 from triage.settings import Settings, settings_from
 
 log = logging.getLogger("triage")
@@ -66,12 +66,15 @@ class Triage:
         device = s.resolved_device()
         self.policies = PolicyHolder(s.policy_path or default_policy_file())
         self.safety_net: Stage = SafetyNet(load_phrase_lists(s.phrases_path))
-        self.crisis_stage: Stage = TransformerStage(
-            "crisis", s.crisis_model, device=device, batch_size=s.batch_size
-        )
-        self.support_stage: Stage = TransformerStage(
-            "support", s.support_model, device=device, batch_size=s.batch_size
-        )
+        options: dict[str, Any] = {
+            "device": device,
+            "batch_size": s.batch_size,
+            "backend": s.backend,
+            "threads": s.threads,
+            "tokens": SharedTokens(),  # both stages usually share a vocabulary: tokenise once
+        }
+        self.crisis_stage: Stage = TransformerStage("crisis", s.crisis_model, **options)
+        self.support_stage: Stage = TransformerStage("support", s.support_model, **options)
         self.store = CaseStore(
             s.resolved_database_url(),
             state_dir=s.state_dir,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -53,7 +53,12 @@ class Settings(BaseSettings):
     device: str = Field(default="auto", description="'auto', 'cpu', 'cuda', 'cuda:1', ...")
     batch_size: int = Field(default=32, ge=1, le=4096, description="Texts per model batch.")
     threads: int | None = Field(
-        default=None, ge=1, description="Torch CPU threads (default: all cores)."
+        default=None, ge=1, description="CPU threads for inference (default: all cores)."
+    )
+    backend: Literal["auto", "torch", "torch-fp16", "torch-bf16", "onnx", "onnx-int8"] = Field(
+        default="auto",
+        description="Stage inference: 'auto' takes the int8 ONNX graph written by "
+        "`triage export` on CPU when present, else PyTorch fp32; fp16/bf16 need a GPU.",
     )
     hmac_key: SecretStr | None = Field(
         default=None,
@@ -79,11 +84,9 @@ class Settings(BaseSettings):
 
     def resolved_device(self) -> str:
         """``auto`` becomes ``cuda`` when a GPU is visible, else ``cpu``."""
-        if self.device != "auto":
-            return self.device
-        import torch
+        from stages.transformer import resolve_device
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return resolve_device(self.device)
 
     def hmac_key_bytes(self) -> bytes | None:
         """The configured HMAC key, if any."""
