@@ -51,10 +51,11 @@ def decide(
     support: StageResult | None,
     message_length: int,
     conversation_id: str | None = None,
+    language: StageResult | None = None,
 ) -> Decision:
     """Apply the policy's rules, in order, to one message's stage results."""
     reasons: list[str] = []
-    failed = [r for r in (safety, crisis, support) if r is not None and not r.ok]
+    failed = [r for r in (safety, crisis, support, language) if r is not None and not r.ok]
     if failed:
         reasons.append("fail_safe:model_error")
         reasons += [f"stage_failed:{r.stage}:{r.error}" for r in failed]
@@ -82,6 +83,14 @@ def decide(
         action = policy.rules.fail_safe
     elif net_fired or crisis_flag:
         action = policy.rules.crisis
+    elif (
+        policy.rules.unverified_language
+        and language is not None
+        and (language.label or "").startswith("unverified")
+    ):
+        # The models cannot read it: their "not crisis" means nothing here.
+        action = policy.rules.unverified_language
+        reasons.append(f"unverified_language:{(language.label or '').split(':', 1)[-1]}")
     elif support is None:
         # Stage two was skipped although the message is not crisis: cannot happen by
         # needs_support_stage, but if it does, a person decides.
@@ -104,7 +113,7 @@ def decide(
         support=support_label or None,
         support_scores=support_scores,
         reasons=reasons,
-        evidence=safety.evidence,
+        evidence=safety.evidence + crisis.evidence,
         policy_version=policy.version,
         message_length=message_length,
         conversation_id=conversation_id,

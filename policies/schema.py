@@ -34,6 +34,11 @@ class Rules(BaseModel):
     low_confidence: str = Field(
         description="Stage two's top probability is below that class's threshold."
     )
+    unverified_language: str | None = Field(
+        default=None,
+        description="The message is not in a language the models were trained on "
+        "(needs `language`); must be a human action. None: no language guard.",
+    )
     support: dict[str, str] = Field(
         description="Action per stage-two support class when none of the above applies."
     )
@@ -49,6 +54,24 @@ class Thresholds(BaseModel):
     )
     support: dict[str, float] = Field(
         default_factory=dict, description="Per-class minimum probability for stage two."
+    )
+
+
+class LanguageGuardSpec(BaseModel):
+    """Which languages the models were trained on, and how sure the detector must be."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    supported: list[str] = Field(default=["en"], min_length=1, description="ISO 639-1 codes.")
+    max_confidence: float = Field(
+        default=0.01,
+        gt=0.0,
+        lt=1.0,
+        description="Unverified when the detector's confidence in the supported languages "
+        "is below this.",
+    )
+    min_letters: int = Field(
+        default=8, ge=1, description="Shorter Latin-script texts pass (too short to judge)."
     )
 
 
@@ -74,6 +97,7 @@ class Policy(BaseModel):
     rules: Rules
     thresholds: Thresholds = Field(default_factory=Thresholds)
     privacy: Privacy = Field(default_factory=Privacy)
+    language: LanguageGuardSpec = Field(default_factory=LanguageGuardSpec)
     support_stage: Literal["always", "when_needed"] = Field(
         default="always",
         description="when_needed: skip stage two when its result cannot change the action.",
@@ -81,12 +105,20 @@ class Policy(BaseModel):
 
     @model_validator(mode="after")
     def _check_references(self) -> Policy:
-        named = {
-            "rules.fail_safe": self.rules.fail_safe,
-            "rules.empty_message": self.rules.empty_message,
-            "rules.crisis": self.rules.crisis,
-            "rules.low_confidence": self.rules.low_confidence,
-        } | {f"rules.support.{k}": v for k, v in self.rules.support.items()}
+        named = (
+            {
+                "rules.fail_safe": self.rules.fail_safe,
+                "rules.empty_message": self.rules.empty_message,
+                "rules.crisis": self.rules.crisis,
+                "rules.low_confidence": self.rules.low_confidence,
+            }
+            | (
+                {"rules.unverified_language": self.rules.unverified_language}
+                if self.rules.unverified_language
+                else {}
+            )
+            | {f"rules.support.{k}": v for k, v in self.rules.support.items()}
+        )
         for where, action in named.items():
             if action not in self.actions:
                 raise ValueError(
@@ -102,8 +134,8 @@ class Policy(BaseModel):
         unknown = set(self.thresholds.support) - set(SUPPORT_LABELS)
         if unknown:
             raise ValueError(f"thresholds.support: unknown classes {sorted(unknown)}")
-        for where in ("rules.fail_safe", "rules.crisis"):
-            if not self.actions[named[where]].human:
+        for where in ("rules.fail_safe", "rules.crisis", "rules.unverified_language"):
+            if where in named and not self.actions[named[where]].human:
                 raise ValueError(f"{where}: must be an action with human: true (fail closed)")
         return self
 

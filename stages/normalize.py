@@ -135,6 +135,11 @@ _LEET_FOLD = str.maketrans(
 _MIXED_WORD = re.compile(r"[a-z0-9@$]*[a-z][a-z0-9@$]*")
 
 
+def without_surrogates(text: str) -> str:
+    """Lone surrogates (a cut emoji) become U+FFFD, so any library can encode the text."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def model_text(text: str) -> str:
     """What the model stages read: ``normalize`` plus leetspeak folded inside words.
 

@@ -63,7 +63,7 @@ def test_default_policy_loads_and_has_a_version() -> None:
         (("crisis: urgent_human_review", "crisis: urgent_revew"), "rules.crisis", 27),
         (("crisis: urgent_human_review", "crisis: auto_support"), "rules.crisis", 27),
         (("neutral: log_only", "neutrall: log_only"), "rules.support", None),
-        (("store_raw_text: false", "store_raw_txt: false"), "privacy.store_raw_txt", 47),
+        (("store_raw_text: false", "store_raw_txt: false"), "privacy.store_raw_txt", 56),
     ],
 )
 def test_when_policy_invalid_then_error_names_field_and_line(

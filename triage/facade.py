@@ -15,6 +15,9 @@ from policies.holder import PolicyHolder
 from policies.loader import default_policy_file
 from policies.schema import Policy
 from review_queue.store import CaseStore, DatabaseUnavailableError
+from stages.attribution import crisis_evidence
+from stages.labels import CRISIS
+from stages.language_guard import LanguageGuard
 from stages.protocol import Stage
 from stages.results import StageResult
 from stages.safety_net import SafetyNet, load_phrase_lists
@@ -65,6 +68,9 @@ class Triage:
             torch.set_num_threads(s.threads)
         device = s.resolved_device()
         self.policies = PolicyHolder(s.policy_path or default_policy_file())
+        # One process, several platforms: each tenant routes under its own policy file.
+        self.tenant_policies = {name: PolicyHolder(path) for name, path in s.tenants.items()}
+        self._language_guards: dict[str, LanguageGuard] = {}
         self.safety_net: Stage = SafetyNet(load_phrase_lists(s.phrases_path))
         options: dict[str, Any] = {
             "device": device,
@@ -88,14 +94,34 @@ class Triage:
         """The policy in force."""
         return self.policies.policy
 
-    def route(self, message: str, *, conversation_id: str | None = None) -> Decision:
-        """Decide what to do with one message. Never raises on its content."""
+    def route(
+        self, message: str, *, conversation_id: str | None = None, tenant: str | None = None
+    ) -> Decision:
+        """Decide what to do with one message. Never raises on its content.
+
+        ``tenant`` picks that platform's policy (``Settings.tenants``); None: the default.
+        """
         check_message(message)
         _check_id(conversation_id, "conversation_id")
-        return self.route_many([message], conversation_ids=[conversation_id])[0]
+        return self.route_many([message], conversation_ids=[conversation_id], tenant=tenant)[0]
+
+    def policy_for(self, tenant: str | None) -> PolicyHolder:
+        """The policy holder of a tenant (``ValueError`` naming the known ones if unknown)."""
+        if tenant is None:
+            return self.policies
+        _check_id(tenant, "tenant")
+        if tenant not in self.tenant_policies:
+            raise ValueError(
+                f"unknown tenant {tenant!r}; configured tenants: {sorted(self.tenant_policies)}"
+            )
+        return self.tenant_policies[tenant]
 
     def route_many(
-        self, messages: Sequence[str], *, conversation_ids: Sequence[str | None] | None = None
+        self,
+        messages: Sequence[str],
+        *,
+        conversation_ids: Sequence[str | None] | None = None,
+        tenant: str | None = None,
     ) -> list[Decision]:
         """``route`` for a batch: same decisions, far higher throughput."""
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
@@ -110,9 +136,10 @@ class Triage:
             ids = [_check_id(c, f"conversation_ids[{i}]") for i, c in enumerate(conversation_ids)]
             if len(ids) != len(texts):
                 raise ValueError(f"conversation_ids has {len(ids)} items for {len(texts)} messages")
+        holder = self.policy_for(tenant)
         if not texts:
             return []
-        policy = self.policies.policy
+        policy = holder.policy
         try:
             decisions = self._decide(texts, ids, policy)
         except Exception:  # the last guard: whatever broke, a person looks
@@ -129,7 +156,31 @@ class Triage:
         decisions = [
             d.model_copy(update={"case_id": str(uuid.uuid4())}) if d.human else d for d in decisions
         ]
-        return self._persist(decisions, texts, policy)
+        return self._persist(decisions, texts, policy, tenant)
+
+    def _language_guard(self, policy: Policy) -> LanguageGuard:
+        spec = policy.language
+        key = spec.model_dump_json()
+        if key not in self._language_guards:
+            self._language_guards[key] = LanguageGuard(
+                spec.supported, min_letters=spec.min_letters, max_confidence=spec.max_confidence
+            )
+        return self._language_guards[key]
+
+    def _with_evidence(self, texts: list[str], crisis: list[StageResult]) -> list[StageResult]:
+        """Attach the sentence that drove each stage-one flag (occlusion; flagged texts only)."""
+        flagged = [j for j, r in enumerate(crisis) if r.ok and r.label == CRISIS]
+        if not flagged or not isinstance(self.crisis_stage, TransformerStage):
+            return crisis
+        try:
+            found = crisis_evidence(self.crisis_stage, [texts[j] for j in flagged])
+        except Exception:  # evidence is for people; never let it cost a decision
+            log.exception("stage-one evidence failed")
+            return crisis
+        out = list(crisis)
+        for j, evidence in zip(flagged, found, strict=True):
+            out[j] = crisis[j].model_copy(update={"evidence": (evidence,)})
+        return out
 
     def _decide(self, texts: list[str], ids: list[str | None], policy: Policy) -> list[Decision]:
         out: list[Decision | None] = [None] * len(texts)
@@ -141,7 +192,16 @@ class Triage:
                 out[i] = decide_empty(policy, message_length=len(text), conversation_id=cid)
         live_texts = [texts[i] for i in live]
         safety = self._score(self.safety_net, live_texts)
-        crisis = self._score(self.crisis_stage, live_texts)
+        crisis = self._with_evidence(live_texts, self._score(self.crisis_stage, live_texts))
+        language: list[StageResult | None] = [None] * len(live)
+        if policy.rules.unverified_language:
+            try:
+                guard: Stage = self._language_guard(policy)
+            except Exception as exc:  # no detector: every message is "unverified", not "safe"
+                log.error("language guard unavailable: %s", exc)
+                language = [StageResult.failed("language", type(exc).__name__) for _ in live]
+            else:
+                language = list(self._score(guard, live_texts))
         wanted = [j for j in range(len(live)) if needs_support_stage(policy, safety[j], crisis[j])]
         support: list[StageResult | None] = [None] * len(live)
         for j, result in zip(
@@ -157,6 +217,7 @@ class Triage:
                     support=support[j],
                     message_length=len(texts[i]),
                     conversation_id=ids[i],
+                    language=language[j],
                 )
             except Exception:
                 log.exception("policy evaluation failed (policy %s)", policy.version)
@@ -184,10 +245,10 @@ class Triage:
         return [self._score(stage, [t])[0] for t in texts]
 
     def _persist(
-        self, decisions: list[Decision], texts: list[str], policy: Policy
+        self, decisions: list[Decision], texts: list[str], policy: Policy, tenant: str | None
     ) -> list[Decision]:
         try:
-            self.store.record(decisions, texts, policy)
+            self.store.record(decisions, texts, policy, tenant=tenant)
             return decisions
         except DatabaseUnavailableError as exc:
             log.error("database unavailable; spooling %d decisions: %s", len(decisions), exc)
@@ -195,7 +256,7 @@ class Triage:
             log.exception("persisting failed; spooling %d decisions", len(decisions))
         decisions = [_database_fail_safe(d, policy) for d in decisions]
         try:
-            self.store.spool_batch(decisions, texts, policy)
+            self.store.spool_batch(decisions, texts, policy, tenant=tenant)
         except Exception:
             log.critical("spool write failed too; %d human decisions not persisted", len(decisions))
             return [

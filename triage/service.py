@@ -173,15 +173,19 @@ def lead_user(user: Annotated[Principal, Depends(console_user)]) -> Principal:
     return user
 
 
-def _safe_route(triage: Triage, texts: list[str], ids: list[str | None]) -> list[Decision]:
+def _safe_route(
+    triage: Triage, texts: list[str], ids: list[str | None], platform: Principal
+) -> list[Decision]:
+    # A platform whose name is a configured tenant routes under that tenant's policy.
+    tenant = platform.name if platform.name in triage.tenant_policies else None
     try:
-        return triage.route_many(texts, conversation_ids=ids)
+        return triage.route_many(texts, conversation_ids=ids, tenant=tenant)
     except (TypeError, ValueError) as exc:  # the caller's input (e.g. a lone surrogate in an id)
         detail = [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]
         raise HTTPException(422, detail) from exc
     except Exception:  # route_many is fail-safe already; this guards the guard
         log.exception("route_many raised; answering with fail-safe decisions")
-        policy = triage.policy
+        policy = triage.policy_for(tenant).policy
         return [
             fail_safe_decision(policy, "internal_error", message_length=len(t), conversation_id=c)
             for t, c in zip(texts, ids, strict=True)
@@ -223,19 +227,22 @@ def create_app(triage: Triage, *, policy_path: Path | None = None) -> FastAPI:
     }
 
     @app.post("/v1/route", response_model=Decision, tags=["routing"], responses=errors)
-    def route(body: RouteRequest, _: Annotated[Principal, Depends(require_platform)]) -> Decision:
+    def route(
+        body: RouteRequest, platform: Annotated[Principal, Depends(require_platform)]
+    ) -> Decision:
         """Route one message (same decision as ``Triage().route``)."""
-        return _safe_route(triage, [body.message], [body.conversation_id])[0]
+        return _safe_route(triage, [body.message], [body.conversation_id], platform)[0]
 
     @app.post("/v1/route:batch", response_model=list[Decision], tags=["routing"], responses=errors)
     def route_batch(
-        body: BatchRequest, _: Annotated[Principal, Depends(require_platform)]
+        body: BatchRequest, platform: Annotated[Principal, Depends(require_platform)]
     ) -> list[Decision]:
         """Route up to 256 messages in one call."""
         return _safe_route(
             triage,
             [m.message for m in body.messages],
             [m.conversation_id for m in body.messages],
+            platform,
         )
 
     @app.get("/healthz", response_model=Health, tags=["operations"])

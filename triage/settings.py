@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     broker_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Celery broker for the review queue."
     )
+    tenants: dict[str, Path] = Field(
+        default_factory=dict,
+        description="Per-platform policy files by tenant id, chosen by route(tenant=...).",
+    )
     device: str = Field(default="auto", description="'auto', 'cpu', 'cuda', 'cuda:1', ...")
     batch_size: int = Field(default=32, ge=1, le=4096, description="Texts per model batch.")
     threads: int | None = Field(

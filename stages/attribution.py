@@ -1,0 +1,49 @@
+"""Cheap attribution for stage one: which sentence made the model flag a message.
+
+Occlusion over sentences: each sentence is scored on its own; the one with the highest crisis
+probability is the evidence shown to counselors and kept in the audit record.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stages.labels import CRISIS
+from stages.results import Evidence
+from stages.transformer import TransformerStage
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+MAX_SENTENCES = 16  # bound the work on a long post: its first sentences and its last ones
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each non-blank sentence, stripped of surrounding spaces."""
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        start, end = m.start(), m.end()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    if len(spans) > MAX_SENTENCES:
+        half = MAX_SENTENCES // 2
+        spans = spans[:half] + spans[-half:]
+    return spans
+
+
+def crisis_evidence(stage: TransformerStage, texts: list[str]) -> list[Evidence]:
+    """For each text, the sentence that alone scores highest for crisis."""
+    spans = [sentence_spans(t) or [(0, len(t))] for t in texts]
+    flat = [t[a:b] for t, ss in zip(texts, spans, strict=True) for a, b in ss]
+    k = stage.card.labels.index(CRISIS)
+    scores = [row[k] for row in stage.probabilities(flat)]
+    out, i = [], 0
+    for text, ss in zip(texts, spans, strict=True):
+        chunk = scores[i : i + len(ss)]
+        i += len(ss)
+        best = max(range(len(ss)), key=chunk.__getitem__)
+        a, b = ss[best]
+        out.append(Evidence(category="model", phrase=text[a:b][:300], start=a, end=b))
+    return out
