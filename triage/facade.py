@@ -71,6 +71,8 @@ class Triage:
         # One process, several platforms: each tenant routes under its own policy file.
         self.tenant_policies = {name: PolicyHolder(path) for name, path in s.tenants.items()}
         self._language_guards: dict[str, LanguageGuard] = {}
+        if self.policy.rules.unverified_language:  # load its models now, not on a first message
+            self._language_guard(self.policy)
         self.safety_net: Stage = SafetyNet(load_phrase_lists(s.phrases_path))
         options: dict[str, Any] = {
             "device": device,
