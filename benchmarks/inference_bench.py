@@ -211,20 +211,17 @@ def _table(runs: dict[str, Any], base: dict[str, Any], batches: list[int]) -> st
     for q in ("p50", "p95", "p99"):
         out += row(f"route() {q} ms", lambda r, q=q: r["route_ms"][q], ratio=True)
     out += row("three stages alone, p50 ms", lambda r: r["stages_ms"]["p50"], ratio=True)
-    for b in batches:
-        out += row(
-            f"route_many batch {b}, msg/s",
-            lambda r, b=b: r["route_many_msgs_per_s"][str(b)],
-            ratio=True,
-            lower=False,
-        )
-    for b in batches:
-        out += row(
-            f"stages only batch {b}, msg/s",
-            lambda r, b=b: r["stages_msgs_per_s"][str(b)],
-            ratio=True,
-            lower=False,
-        )
+    for key, what in (
+        ("route_many_msgs_per_s", "route_many"),
+        ("stages_msgs_per_s", "stages only"),
+    ):
+        for b in batches:
+            out += row(
+                f"{what} batch {b}, msg/s",
+                lambda r, b=b, key=key: r[key][str(b)],
+                ratio=True,
+                lower=False,
+            )
     out += row("RSS after load, MB", lambda r: r["rss_mb_after_load"])
     out += row("support weighted F1 (GoEmotions test)", lambda r: r["support_weighted_f1"])
     out += row("crisis recall (val r/SuicideWatch)", lambda r: r["crisis_recall_suicidewatch"])
