@@ -26,13 +26,20 @@ DETECTED = (
 ).split()
 
 
+def _languages() -> list[Any]:
+    from lingua import Language
+
+    return [getattr(Language, name) for name in DETECTED]
+
+
 @lru_cache(maxsize=1)
 def _detector() -> Any:
-    from lingua import Language, LanguageDetectorBuilder
+    from lingua import LanguageDetectorBuilder
 
-    languages = [getattr(Language, name) for name in DETECTED]
     return (
-        LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
+        LanguageDetectorBuilder.from_languages(*_languages())
+        .with_preloaded_language_models()
+        .build()
     )
 
 
@@ -56,16 +63,14 @@ class LanguageGuard:
         self.min_letters = min_letters
         self.max_confidence = max_confidence
         self.detector = _detector()
-        from lingua import Language
-
-        known = [getattr(Language, name) for name in DETECTED]
-        self._targets = [lang for lang in known if _iso(lang) in self.supported]
+        self._targets = [lang for lang in _languages() if _iso(lang) in self.supported]
         if not self._targets:
             raise ValueError(f"none of {sorted(self.supported)} is among the detected languages")
 
     def _judge(self, text: str) -> StageResult:
         text = without_surrogates(text)
         letters = [c for c in text if c.isalpha()]
+        # Past Latin Extended-B, and not a letter that lowercases to ASCII (the Kelvin sign).
         non_latin = sum(not ("a" <= c.lower() <= "z") and ord(c) > 0x24F for c in letters)
         if len(letters) < self.min_letters and non_latin < 2:
             return StageResult(stage=self.name, label=SUPPORTED, scores={SUPPORTED: 1.0})

@@ -384,21 +384,23 @@ def create_app(triage: Triage, *, policy_path: Path | None = None) -> FastAPI:
     def dashboard(request: Request, user: Annotated[Principal, Depends(console_user)]) -> Response:
         return page(request, "dashboard.html", user, **_dashboard_stats(triage))
 
-    @app.get("/console/policy", response_class=HTMLResponse, include_in_schema=False)
-    def policy_view(
-        request: Request, user: Annotated[Principal, Depends(console_user)]
-    ) -> Response:
-        path: Path = app.state.policy_path
+    def policy_page(request: Request, user: Principal, text: str, error: str | None) -> Response:
         return page(
             request,
             "policy.html",
             user,
-            text=path.read_text(),
-            path=path,
+            text=text,
+            path=app.state.policy_path,
             version=triage.policy.version,
             versions=policy_history(triage.store),
-            error=None,
+            error=error,
         )
+
+    @app.get("/console/policy", response_class=HTMLResponse, include_in_schema=False)
+    def policy_view(
+        request: Request, user: Annotated[Principal, Depends(console_user)]
+    ) -> Response:
+        return policy_page(request, user, app.state.policy_path.read_text(), None)
 
     @app.post("/console/policy", response_class=HTMLResponse, include_in_schema=False)
     def policy_save(
@@ -409,17 +411,8 @@ def create_app(triage: Triage, *, policy_path: Path | None = None) -> FastAPI:
         path: Path = app.state.policy_path
         try:
             policy = save_policy(triage.store, path, policy_text, user.name)
-        except PolicyError as exc:
-            return page(
-                request,
-                "policy.html",
-                user,
-                text=policy_text,
-                path=path,
-                version=triage.policy.version,
-                versions=policy_history(triage.store),
-                error=str(exc),
-            )
+        except PolicyError as exc:  # shown with the lead's text, nothing written
+            return policy_page(request, user, policy_text, str(exc))
         triage.policies.reload_if_changed()
         flash(request, f"Policy {policy.version} saved and in force.")
         return RedirectResponse("/console/policy", status_code=303)
