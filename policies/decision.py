@@ -7,6 +7,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from stages.results import Evidence
 
 
+class Resource(BaseModel):
+    """A text the platform shows with its reply, e.g. a crisis line for the user's region."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str = Field(description="The policy's resource key, e.g. 'crisis_line'.")
+    region: str = Field(description="The region whose text this is, or 'default'.")
+    text: str
+
+
 class Decision(BaseModel):
     """What to do with one message, and why."""
 
@@ -25,3 +35,13 @@ class Decision(BaseModel):
     policy_version: str = Field(description="Version of the policy that decided.")
     message_length: int = Field(ge=0, description="Length of the message in characters.")
     conversation_id: str | None = None
+    turn: int | None = Field(
+        default=None, description="This message's turn in its conversation (1 = first seen)."
+    )
+    context_turns: tuple[int, ...] = Field(
+        default=(), description="Turns that made the conversation escalate (rising risk)."
+    )
+    region: str | None = Field(default=None, description="The user's region, as given.")
+    resources: tuple[Resource, ...] = Field(
+        default=(), description="Texts to show with the reply (the action's resources)."
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.decision import Decision
+from policies.context import ContextSignal, crisis_threshold
+from policies.decision import Decision, Resource
 from policies.schema import Policy
 from stages.labels import CRISIS, SUPPORT_LABELS
 from stages.results import StageResult
@@ -37,10 +38,18 @@ def needs_support_stage(policy: Policy, safety: StageResult, crisis: StageResult
 
 def _crisis_flag(policy: Policy, crisis: StageResult) -> tuple[bool, float, float]:
     score = crisis.scores.get(CRISIS, 0.0)
-    threshold = policy.thresholds.crisis
-    if threshold is None:
-        threshold = crisis.threshold if crisis.threshold is not None else 0.5
+    threshold = crisis_threshold(policy, crisis)
     return score >= threshold, score, threshold
+
+
+def resources_for(policy: Policy, action: str, region: str | None) -> tuple[Resource, ...]:
+    """The action's resource texts for the user's region (its 'default' text otherwise)."""
+    out = []
+    for key in policy.action(action).resources:
+        texts = policy.resources[key]
+        used = region if region in texts else "default"
+        out.append(Resource(key=key, region=used, text=texts[used]))
+    return tuple(out)
 
 
 def decide(
@@ -52,8 +61,12 @@ def decide(
     message_length: int,
     conversation_id: str | None = None,
     language: StageResult | None = None,
+    context: ContextSignal | None = None,
 ) -> Decision:
-    """Apply the policy's rules, in order, to one message's stage results."""
+    """Apply the policy's rules, in order, to one message's stage results.
+
+    ``context`` is the conversation's rising-risk signal, if its recent turns raised one.
+    """
     reasons: list[str] = []
     failed = [r for r in (safety, crisis, support, language) if r is not None and not r.ok]
     if failed:
@@ -62,11 +75,11 @@ def decide(
 
     net_fired = safety.ok and safety.label == CRISIS
     reasons += [f"safety_net:{c}" for c in dict.fromkeys(e.category for e in safety.evidence)]
-    crisis_flag, crisis_score, crisis_threshold = (
+    crisis_flag, crisis_score, flag_threshold = (
         _crisis_flag(policy, crisis) if crisis.ok else (False, 0.0, 1.0)
     )
     if crisis_flag:
-        reasons.append(f"stage_one:{crisis_score:.2f}>={crisis_threshold:.2f}")
+        reasons.append(f"stage_one:{crisis_score:.2f}>={flag_threshold:.2f}")
 
     support_label: str = ""
     support_scores: dict[str, float] = {}
@@ -79,10 +92,16 @@ def decide(
         top = support_scores[support_label]
         confident = top >= threshold
 
+    context_turns: tuple[int, ...] = ()
     if failed:
         action = policy.rules.fail_safe
     elif net_fired or crisis_flag:
         action = policy.rules.crisis
+    elif context is not None and policy.rules.rising_risk:
+        # The message alone is below the threshold; the conversation is not.
+        action = policy.rules.rising_risk
+        reasons.append(context.reason)
+        context_turns = context.turns
     elif (
         policy.rules.unverified_language
         and language is not None
@@ -117,6 +136,7 @@ def decide(
         policy_version=policy.version,
         message_length=message_length,
         conversation_id=conversation_id,
+        context_turns=context_turns,
     )
 
 

@@ -21,6 +21,15 @@ class ActionSpec(BaseModel):
     sla_minutes: int | None = Field(
         default=None, ge=1, description="Minutes before an unclaimed case is escalated."
     )
+    resources: list[str] = Field(
+        default_factory=list,
+        description="Keys of `resources` whose text the reply carries (by the user's region).",
+    )
+    content_violation: bool = Field(
+        default=False,
+        description="A moderation action (hide, warn, remove). Never allowed for crisis or "
+        "distress: a person in crisis is answered with help, not a rule violation.",
+    )
 
 
 class Rules(BaseModel):
@@ -33,6 +42,11 @@ class Rules(BaseModel):
     crisis: str = Field(description="The safety net fired or stage one passed its threshold.")
     low_confidence: str = Field(
         description="Stage two's top probability is below that class's threshold."
+    )
+    rising_risk: str | None = Field(
+        default=None,
+        description="Recent turns of the conversation add up to a risk that the message "
+        "alone does not show (needs `conversation`); must be a human action. None: off.",
     )
     unverified_language: str | None = Field(
         default=None,
@@ -75,6 +89,64 @@ class LanguageGuardSpec(BaseModel):
     )
 
 
+class ConversationSpec(BaseModel):
+    """How the recent turns of a conversation count (``rules.rising_risk``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window_turns: int = Field(
+        default=5, ge=2, le=50, description="Recent turns considered, this message included."
+    )
+    ttl_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="Turns older than this are forgotten."
+    )
+    concern: float = Field(
+        default=0.75,
+        gt=0.0,
+        lt=1.0,
+        description="A turn is of concern when its stage-one score reaches this fraction of "
+        "the crisis threshold (or the safety net fired on it).",
+    )
+    min_concern_turns: int = Field(
+        default=2,
+        ge=2,
+        description="Escalate when this many turns in the window are of concern, this one too.",
+    )
+    read_together: bool = Field(
+        default=False,
+        description="Hold the window's text in process memory (never on disk, forgotten after "
+        "ttl_minutes) so stage one also reads the turns as one text.",
+    )
+
+    @model_validator(mode="after")
+    def _fits_window(self) -> ConversationSpec:
+        if self.min_concern_turns > self.window_turns:
+            raise ValueError(
+                f"conversation.min_concern_turns ({self.min_concern_turns}) must not exceed "
+                f"window_turns ({self.window_turns})"
+            )
+        return self
+
+
+class ShadowSpec(BaseModel):
+    """A candidate run beside the live policy: decided and recorded, never acted on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, description="Names the candidate in audit and report.")
+    crisis_model: str | None = Field(default=None, description="Candidate stage one.")
+    support_model: str | None = Field(default=None, description="Candidate stage two.")
+    thresholds: Thresholds | None = Field(
+        default=None, description="Candidate thresholds (None: the live policy's)."
+    )
+
+    @model_validator(mode="after")
+    def _has_candidate(self) -> ShadowSpec:
+        if not (self.crisis_model or self.support_model or self.thresholds):
+            raise ValueError("shadow: name a candidate crisis_model, support_model or thresholds")
+        return self
+
+
 class Privacy(BaseModel):
     """What the system may keep of a message."""
 
@@ -98,6 +170,12 @@ class Policy(BaseModel):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     privacy: Privacy = Field(default_factory=Privacy)
     language: LanguageGuardSpec = Field(default_factory=LanguageGuardSpec)
+    conversation: ConversationSpec = Field(default_factory=ConversationSpec)
+    shadow: ShadowSpec | None = None
+    resources: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Reply texts by key, then by region code; each needs a 'default' text.",
+    )
     support_stage: Literal["always", "when_needed"] = Field(
         default="always",
         description="when_needed: skip stage two when its result cannot change the action.",
@@ -112,11 +190,11 @@ class Policy(BaseModel):
                 "rules.crisis": self.rules.crisis,
                 "rules.low_confidence": self.rules.low_confidence,
             }
-            | (
-                {"rules.unverified_language": self.rules.unverified_language}
-                if self.rules.unverified_language
-                else {}
-            )
+            | {
+                f"rules.{rule}": action
+                for rule in ("rising_risk", "unverified_language")
+                if (action := getattr(self.rules, rule))
+            }
             | {f"rules.support.{k}": v for k, v in self.rules.support.items()}
         )
         for where, action in named.items():
@@ -134,10 +212,45 @@ class Policy(BaseModel):
         unknown = set(self.thresholds.support) - set(SUPPORT_LABELS)
         if unknown:
             raise ValueError(f"thresholds.support: unknown classes {sorted(unknown)}")
-        for where in ("rules.fail_safe", "rules.crisis", "rules.unverified_language"):
+        for where in (
+            "rules.fail_safe",
+            "rules.crisis",
+            "rules.rising_risk",
+            "rules.unverified_language",
+        ):
             if where in named and not self.actions[named[where]].human:
                 raise ValueError(f"{where}: must be an action with human: true (fail closed)")
+        self._check_resources(named)
         return self
+
+    def _check_resources(self, named: dict[str, str]) -> None:
+        for key, texts in self.resources.items():
+            if "default" not in texts:
+                raise ValueError(f"resources.{key}: needs a 'default' text for other regions")
+        for name, spec in self.actions.items():
+            unknown = set(spec.resources) - set(self.resources)
+            if unknown:
+                raise ValueError(
+                    f"actions.{name}.resources: unknown {sorted(unknown)}; "
+                    f"defined resources: {sorted(self.resources)}"
+                )
+        distress = (
+            set(named)
+            - {"rules.empty_message"}
+            - {f"rules.support.{k}" for k in ("positive_support", "information_needed", "neutral")}
+        )
+        for where in sorted(distress):
+            if self.actions[named[where]].content_violation:
+                raise ValueError(
+                    f"{where}: {named[where]!r} is a content_violation action; crisis and "
+                    "distress are answered with help, never as a rule violation"
+                )
+        crisis_action = self.actions[self.rules.crisis]
+        if self.resources and not crisis_action.resources:
+            raise ValueError(
+                f"rules.crisis: {self.rules.crisis!r} must attach a resource (e.g. a crisis "
+                "line) when the policy defines resources"
+            )
 
     def action(self, name: str) -> ActionSpec:
         """The spec of a named action."""

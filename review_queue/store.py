@@ -62,9 +62,22 @@ def case_row(
     )
 
 
-def decision_event(decision: Decision, digest: str, tenant: str | None) -> audit.AuditEvent:
-    """The audit event for a routing decision."""
+SHADOW_FIELDS = {"action", "human", "priority", "crisis", "crisis_score", "support", "reasons"}
+
+
+def decision_event(
+    decision: Decision,
+    digest: str,
+    tenant: str | None,
+    shadow: Decision | None = None,
+    shadow_name: str | None = None,
+) -> audit.AuditEvent:
+    """The audit event for a routing decision, with the shadow candidate's beside it."""
     payload = decision.model_dump(mode="json") | {"message_hmac": digest, "tenant": tenant}
+    if shadow is not None:
+        payload["shadow"] = {"name": shadow_name} | shadow.model_dump(
+            mode="json", include=SHADOW_FIELDS
+        )
     return audit.AuditEvent(
         event="decision", actor=ROUTER, payload=payload, case_id=decision.case_id
     )
@@ -114,13 +127,16 @@ class CaseStore:
         texts: Sequence[str],
         policy: Policy,
         tenant: str | None,
+        shadows: Sequence[Decision | None] | None,
     ) -> tuple[list[Case], list[audit.AuditEvent]]:
         cases, events = [], []
-        for decision, text in zip(decisions, texts, strict=True):
+        shadows = shadows or [None] * len(decisions)
+        name = policy.shadow.name if policy.shadow else None
+        for decision, text, shadow in zip(decisions, texts, shadows, strict=True):
             digest = message_hmac(self.key, text)
             if decision.human and decision.case_id is not None:
                 cases.append(case_row(decision, text, digest=digest, policy=policy, tenant=tenant))
-            events.append(decision_event(decision, digest, tenant))
+            events.append(decision_event(decision, digest, tenant, shadow, name))
         return cases, events
 
     def record(
@@ -130,9 +146,10 @@ class CaseStore:
         policy: Policy,
         *,
         tenant: str | None = None,
+        shadows: Sequence[Decision | None] | None = None,
     ) -> None:
         """Commit cases, outbox rows and audit records in one transaction, or raise."""
-        cases, events = self._rows(decisions, texts, policy, tenant)
+        cases, events = self._rows(decisions, texts, policy, tenant, shadows)
         try:
             self.ensure_schema()
             self._commit(cases, events)
@@ -159,9 +176,10 @@ class CaseStore:
         policy: Policy,
         *,
         tenant: str | None = None,
+        shadows: Sequence[Decision | None] | None = None,
     ) -> None:
         """Durably keep a batch the database refused (raises OSError if the disk fails too)."""
-        cases, events = self._rows(decisions, texts, policy, tenant)
+        cases, events = self._rows(decisions, texts, policy, tenant, shadows)
         self.spool.append(
             {
                 "cases": [c.model_dump(mode="json") for c in cases],

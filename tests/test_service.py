@@ -39,7 +39,9 @@ def test_route_needs_a_platform_key(service: Running) -> None:
     counselor = httpx.post(url, json={"message": "hi"}, headers=_auth(service.keys["counselor"]))
     assert counselor.status_code == 403
     ok = httpx.post(
-        url, json={"message": "i want to kill myself"}, headers=_auth(service.keys["platform"])
+        url,
+        json={"message": "i want to kill myself", "region": "GB"},
+        headers=_auth(service.keys["platform"]),
     )
     assert ok.status_code == 200
     body = ok.json()
@@ -49,6 +51,11 @@ def test_route_needs_a_platform_key(service: Running) -> None:
         and "safety_net:self_harm_intent" in body["reasons"]
     )
     assert ok.json().keys() >= {"action", "crisis", "crisis_score", "policy_version", "evidence"}
+    assert body["resources"][0]["region"] == "GB" and "116 123" in body["resources"][0]["text"]
+    bad_region = httpx.post(
+        url, json={"message": "hi", "region": "G B"}, headers=_auth(service.keys["platform"])
+    )
+    assert bad_region.status_code == 422 and "region" in bad_region.text
 
 
 def test_batch_and_limits(service: Running) -> None:
@@ -121,11 +128,11 @@ def test_console_roles_and_policy_edit(service: Running) -> None:
         _login(lead, "lead", service.keys["lead"])
         bad = lead.post(
             "/console/policy",
-            data={"policy_text": original.replace("sla_minutes: 5}", "sla_minutes: -5}", 1)},
+            data={"policy_text": original.replace("sla_minutes: 5,", "sla_minutes: -5,", 1)},
         )
         assert bad.status_code == 200 and "sla_minutes" in bad.text and "line" in bad.text
         assert policy_file.read_text() == original  # an invalid policy is never written
-        new = original.replace('version: "default-2026.11.1"', 'version: "lead-edit-1"', 1)
+        new = original.replace('version: "default-2026.11.2"', 'version: "lead-edit-1"', 1)
         assert new != original
         saved = lead.post("/console/policy", data={"policy_text": new})
         assert saved.status_code == 303

@@ -14,9 +14,19 @@ from training.base_models import offline_base_path
 
 
 def tiny_stage(
-    directory: Path, task: str, *, seed: int = 0, thresholds: dict[str, float] | None = None
+    directory: Path,
+    task: str,
+    *,
+    seed: int = 0,
+    thresholds: dict[str, float] | None = None,
+    spread: float = 1.0,
 ) -> Path:
-    """Write a one-layer DistilBERT classifier with the offline base's uncased vocabulary."""
+    """Write a one-layer DistilBERT classifier with the offline base's uncased vocabulary.
+
+    ``spread`` scales the attention output and the classifier head: random weights score
+    every text near 1/labels; a spread of ~30 gives texts scores that differ by a few
+    hundredths, far above float noise (tests that need texts in a known order).
+    """
     labels = list(CRISIS_LABELS if task == "crisis" else SUPPORT_LABELS)
     torch.manual_seed(seed)
     base = offline_base_path()
@@ -34,6 +44,9 @@ def tiny_stage(
         label2id={name: i for i, name in enumerate(labels)},
     )
     model = DistilBertForSequenceClassification(config)
+    with torch.no_grad():
+        model.distilbert.transformer.layer[0].attention.out_lin.weight.mul_(spread)
+        model.classifier.weight.mul_(spread)
     if directory.exists():
         shutil.rmtree(directory)
     model.save_pretrained(directory)

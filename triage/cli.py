@@ -40,6 +40,7 @@ DEMO_MESSAGES = [
     "this traffic is killing me lol",
     "",
 ]
+DEMO_CONVERSATION = ["it won't matter soon", "there's no way out"]
 
 
 def _fail(message: str) -> NoReturn:
@@ -214,11 +215,12 @@ def export(
 def route(
     message: str = typer.Argument(..., help="The message to route."),
     conversation_id: str | None = typer.Option(None, help="Conversation it belongs to."),
+    region: str | None = typer.Option(None, help="User's region for resource texts, e.g. GB."),
 ) -> None:
     """Route one message with the configured models and policy; print the decision."""
     from triage import Triage
 
-    decision = Triage().route(message, conversation_id=conversation_id)
+    decision = Triage().route(message, conversation_id=conversation_id, region=region)
     console.print_json(decision.model_dump_json())
 
 
@@ -254,6 +256,16 @@ def demo() -> None:
             (d.case_id or "-")[:8],
         )
     console.print(table)
+    console.print("[bold]One conversation, turn by turn (rules.rising_risk):[/bold]")
+    for message in DEMO_CONVERSATION:
+        d = triage.route(message, conversation_id="demo-conversation", region="US")
+        console.print(
+            f"  turn {d.turn}: {message!r} -> {d.action} ({', '.join(d.reasons)}); "
+            f"turns behind it: {list(d.context_turns) or '-'}",
+            markup=False,
+        )
+        for resource in d.resources:
+            console.print(f"    reply resource {resource.key}: {resource.text}", markup=False)
 
 
 @app.command()
@@ -486,6 +498,27 @@ def audit_verify() -> None:
     if not report.ok:
         _fail(f"audit chain broken at record {report.first_broken_seq}: {report.problem}")
     console.print(f"[green]audit chain intact: {report.records} records[/green]")
+
+
+@app.command("shadow-report")
+def shadow_report(
+    candidate: str | None = typer.Option(None, help="Candidate name (default: the latest)."),
+    since: str | None = typer.Option(None, help="ISO-8601 UTC start, e.g. 2026-11-20."),
+    examples: int = typer.Option(10, min=0, help="Disagreements to show."),
+    out: Path | None = typer.Option(None, help="Also write the report here (.md and .json)."),
+) -> None:
+    """Compare the shadow candidate's decisions with the live ones (from the audit log)."""
+    from review_queue.shadow_report import shadow_report as build
+    from review_queue.shadow_report import to_markdown
+
+    with _store().session() as session:
+        report = build(session, candidate=candidate, since=since, examples=examples)
+    text = to_markdown(report)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.with_suffix(".md").write_text(text, encoding="utf-8")
+        out.with_suffix(".json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    console.print(text, markup=False)
 
 
 @spool_app.command("replay")

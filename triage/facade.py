@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 
+from policies.context import (
+    ContextSignal,
+    Turn,
+    concern_signal,
+    contributing_turns,
+    crisis_threshold,
+    turn_risk,
+)
 from policies.decision import Decision
-from policies.engine import decide, decide_empty, fail_safe_decision, needs_support_stage
+from policies.engine import (
+    decide,
+    decide_empty,
+    fail_safe_decision,
+    needs_support_stage,
+    resources_for,
+)
 from policies.holder import PolicyHolder
 from policies.loader import default_policy_file
 from policies.schema import Policy
@@ -22,6 +38,7 @@ from stages.protocol import Stage
 from stages.results import StageResult
 from stages.safety_net import SafetyNet, load_phrase_lists
 from stages.transformer import SharedTokens, TransformerStage
+from triage.conversation import ConversationMemory
 from triage.settings import Settings, settings_from
 
 log = logging.getLogger("triage")
@@ -54,6 +71,28 @@ def _check_id(value: object, what: str) -> str | None:
     return value
 
 
+def _check_ids(values: Sequence[str | None] | None, what: str, n: int) -> list[str | None]:
+    if values is None:
+        return [None] * n
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise TypeError(f"{what} must be a list of str or None, got {type(values).__name__}")
+    out = [_check_id(v, f"{what}[{i}]") for i, v in enumerate(values)]
+    if len(out) != n:
+        raise ValueError(f"{what} has {len(out)} items for {n} messages")
+    return out
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """Every stage's result for each message of a batch (non-empty messages only)."""
+
+    safety: list[StageResult]
+    crisis: list[StageResult]
+    support: list[StageResult | None]
+    language: list[StageResult | None]
+    context: list[ContextSignal | None]
+
+
 class Triage:
     """Route messages: safety net + stage one + stage two -> policy -> human queue.
 
@@ -74,15 +113,19 @@ class Triage:
         if self.policy.rules.unverified_language:  # load its models now, not on a first message
             self._language_guard(self.policy)
         self.safety_net: Stage = SafetyNet(load_phrase_lists(s.phrases_path))
-        options: dict[str, Any] = {
+        self._stage_options: dict[str, Any] = {
             "device": device,
             "batch_size": s.batch_size,
             "backend": s.backend,
             "threads": s.threads,
             "tokens": SharedTokens(),  # both stages usually share a vocabulary: tokenise once
         }
-        self.crisis_stage: Stage = TransformerStage("crisis", s.crisis_model, **options)
-        self.support_stage: Stage = TransformerStage("support", s.support_model, **options)
+        self.crisis_stage: Stage = TransformerStage("crisis", s.crisis_model, **self._stage_options)
+        self.support_stage: Stage = TransformerStage(
+            "support", s.support_model, **self._stage_options
+        )
+        self._candidate_stages: dict[tuple[str, str], Stage] = {}
+        self.conversations = ConversationMemory()
         self.store = CaseStore(
             s.resolved_database_url(),
             state_dir=s.state_dir,
@@ -97,15 +140,25 @@ class Triage:
         return self.policies.policy
 
     def route(
-        self, message: str, *, conversation_id: str | None = None, tenant: str | None = None
+        self,
+        message: str,
+        *,
+        conversation_id: str | None = None,
+        tenant: str | None = None,
+        region: str | None = None,
     ) -> Decision:
         """Decide what to do with one message. Never raises on its content.
 
-        ``tenant`` picks that platform's policy (``Settings.tenants``); None: the default.
+        ``conversation_id`` lets the recent turns of the conversation count (rising risk);
+        ``tenant`` picks that platform's policy (``Settings.tenants``; None: the default);
+        ``region`` (e.g. "GB") picks the resource texts attached to the reply.
         """
         check_message(message)
         _check_id(conversation_id, "conversation_id")
-        return self.route_many([message], conversation_ids=[conversation_id], tenant=tenant)[0]
+        _check_id(region, "region")
+        return self.route_many(
+            [message], conversation_ids=[conversation_id], tenant=tenant, regions=[region]
+        )[0]
 
     def policy_for(self, tenant: str | None) -> PolicyHolder:
         """The policy holder of a tenant (``ValueError`` naming the known ones if unknown)."""
@@ -124,26 +177,27 @@ class Triage:
         *,
         conversation_ids: Sequence[str | None] | None = None,
         tenant: str | None = None,
+        regions: Sequence[str | None] | None = None,
     ) -> list[Decision]:
-        """``route`` for a batch: same decisions, far higher throughput."""
+        """``route`` for a batch: same decisions, far higher throughput.
+
+        Messages of one conversation are taken in the order given.
+        """
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
             raise TypeError(
                 f"messages must be a list of str, got {type(messages).__name__}; "
                 "for one message use route()"
             )
         texts = [check_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
-        if conversation_ids is None:
-            ids: list[str | None] = [None] * len(texts)
-        else:
-            ids = [_check_id(c, f"conversation_ids[{i}]") for i, c in enumerate(conversation_ids)]
-            if len(ids) != len(texts):
-                raise ValueError(f"conversation_ids has {len(ids)} items for {len(texts)} messages")
+        ids = _check_ids(conversation_ids, "conversation_ids", len(texts))
+        where = _check_ids(regions, "regions", len(texts))
         holder = self.policy_for(tenant)
         if not texts:
             return []
         policy = holder.policy
+        shadows: list[Decision | None] = [None] * len(texts)
         try:
-            decisions = self._decide(texts, ids, policy)
+            decisions, shadows = self._decide(texts, ids, policy, tenant)
         except Exception:  # the last guard: whatever broke, a person looks
             log.exception("routing failed; %d messages sent to humans", len(texts))
             decisions = [
@@ -156,9 +210,12 @@ class Triage:
                 for t, c in zip(texts, ids, strict=True)
             ]
         decisions = [
-            d.model_copy(update={"case_id": str(uuid.uuid4())}) if d.human else d for d in decisions
+            _with_resources(
+                policy, d.model_copy(update={"case_id": str(uuid.uuid4())}) if d.human else d, r
+            )
+            for d, r in zip(decisions, where, strict=True)
         ]
-        return self._persist(decisions, texts, policy, tenant)
+        return self._persist(decisions, texts, policy, tenant, shadows)
 
     def _language_guard(self, policy: Policy) -> LanguageGuard:
         spec = policy.language
@@ -184,7 +241,10 @@ class Triage:
             out[j] = crisis[j].model_copy(update={"evidence": (evidence,)})
         return out
 
-    def _decide(self, texts: list[str], ids: list[str | None], policy: Policy) -> list[Decision]:
+    def _decide(
+        self, texts: list[str], ids: list[str | None], policy: Policy, tenant: str | None
+    ) -> tuple[list[Decision], list[Decision | None]]:
+        """Live decisions, and the shadow candidate's (None where there is none)."""
         out: list[Decision | None] = [None] * len(texts)
         live = []
         for i, (text, cid) in enumerate(zip(texts, ids, strict=True)):
@@ -193,43 +253,181 @@ class Triage:
             else:
                 out[i] = decide_empty(policy, message_length=len(text), conversation_id=cid)
         live_texts = [texts[i] for i in live]
-        safety = self._score(self.safety_net, live_texts)
-        crisis = self._with_evidence(live_texts, self._score(self.crisis_stage, live_texts))
-        language: list[StageResult | None] = [None] * len(live)
+        live_ids = [ids[i] for i in live]
+        scored = self._stage_results(policy, live_texts)
+        turns, context = self._context(policy, tenant, live_texts, live_ids, scored)
+        scored = replace(scored, context=context)
+        for j, decision in enumerate(self._apply(policy, scored, live_texts, live_ids)):
+            out[live[j]] = decision.model_copy(update={"turn": turns[j]})
+        shadows: list[Decision | None] = [None] * len(texts)
+        if policy.shadow is not None:
+            try:  # the candidate is only watched: nothing it does may touch a live decision
+                candidate, candidate_scored = self._candidate(policy, scored, live_texts)
+                for j, decision in enumerate(
+                    self._apply(candidate, candidate_scored, live_texts, live_ids)
+                ):
+                    shadows[live[j]] = decision
+            except Exception:
+                log.exception(
+                    "shadow candidate %r failed; live decisions stand", policy.shadow.name
+                )
+        return [d for d in out if d is not None], shadows
+
+    def _stage_results(self, policy: Policy, texts: list[str]) -> _Scored:
+        safety = self._score(self.safety_net, texts)
+        crisis = self._with_evidence(texts, self._score(self.crisis_stage, texts))
+        language: list[StageResult | None] = [None] * len(texts)
         if policy.rules.unverified_language:
             try:
                 guard: Stage = self._language_guard(policy)
             except Exception as exc:  # no detector: every message is "unverified", not "safe"
                 log.error("language guard unavailable: %s", exc)
-                language = [StageResult.failed("language", type(exc).__name__) for _ in live]
+                language = [StageResult.failed("language", type(exc).__name__) for _ in texts]
             else:
-                language = list(self._score(guard, live_texts))
-        wanted = [j for j in range(len(live)) if needs_support_stage(policy, safety[j], crisis[j])]
-        support: list[StageResult | None] = [None] * len(live)
-        for j, result in zip(
-            wanted, self._score(self.support_stage, [live_texts[j] for j in wanted]), strict=True
-        ):
+                language = list(self._score(guard, texts))
+        support = self._support(policy, self.support_stage, texts, safety, crisis)
+        return _Scored(safety, crisis, support, language, [None] * len(texts))
+
+    def _support(
+        self,
+        policy: Policy,
+        stage: Stage,
+        texts: list[str],
+        safety: list[StageResult],
+        crisis: list[StageResult],
+        known: Sequence[StageResult | None] | None = None,
+    ) -> list[StageResult | None]:
+        """Stage two where the policy needs it and ``known`` has no result yet."""
+        support: list[StageResult | None] = (
+            list(known) if known is not None else [None] * len(texts)
+        )
+        wanted = [
+            j
+            for j in range(len(texts))
+            if support[j] is None and needs_support_stage(policy, safety[j], crisis[j])
+        ]
+        for j, result in zip(wanted, self._score(stage, [texts[j] for j in wanted]), strict=True):
             support[j] = result
-        for j, i in enumerate(live):
+        return support
+
+    def _apply(
+        self, policy: Policy, scored: _Scored, texts: list[str], ids: list[str | None]
+    ) -> list[Decision]:
+        out = []
+        for j, text in enumerate(texts):
             try:
-                out[i] = decide(
+                decision = decide(
                     policy,
-                    safety=safety[j],
-                    crisis=crisis[j],
-                    support=support[j],
-                    message_length=len(texts[i]),
-                    conversation_id=ids[i],
-                    language=language[j],
+                    safety=scored.safety[j],
+                    crisis=scored.crisis[j],
+                    support=scored.support[j],
+                    message_length=len(text),
+                    conversation_id=ids[j],
+                    language=scored.language[j],
+                    context=scored.context[j],
                 )
             except Exception:
                 log.exception("policy evaluation failed (policy %s)", policy.version)
-                out[i] = fail_safe_decision(
-                    policy,
-                    "policy_error",
-                    message_length=len(texts[i]),
-                    conversation_id=ids[i],
+                decision = fail_safe_decision(
+                    policy, "policy_error", message_length=len(text), conversation_id=ids[j]
                 )
-        return [d for d in out if d is not None]
+            out.append(decision)
+        return out
+
+    def _context(
+        self,
+        policy: Policy,
+        tenant: str | None,
+        texts: list[str],
+        ids: list[str | None],
+        scored: _Scored,
+    ) -> tuple[list[int | None], list[ContextSignal | None]]:
+        """Record each message as a turn of its conversation; say which conversations rise."""
+        turns: list[int | None] = [None] * len(texts)
+        signals: list[ContextSignal | None] = [None] * len(texts)
+        if not policy.rules.rising_risk:
+            return turns, signals
+        spec = policy.conversation
+        together: dict[int, list[Turn]] = {}
+        now = time.time()
+        for j, cid in enumerate(ids):  # in order: a batch may hold several turns of one talk
+            if cid is None:
+                continue
+            earlier, turn = self.conversations.record(
+                (tenant, cid),
+                risk=turn_risk(policy, scored.safety[j], scored.crisis[j]),
+                text=texts[j],
+                spec=spec,
+                now=now,
+            )
+            turns[j] = turn.number
+            window = [*earlier, turn]
+            signals[j] = concern_signal(spec, window)
+            if signals[j] is None and spec.read_together and earlier:
+                together[j] = window
+        if together:
+            for j, signal in self._read_together(policy, together).items():
+                signals[j] = signal
+        return turns, signals
+
+    def _read_together(
+        self, policy: Policy, windows: dict[int, list[Turn]]
+    ) -> dict[int, ContextSignal | None]:
+        """Stage one on each window's turns joined into one text.
+
+        For a window that passes the crisis threshold, the contributing turns are those whose
+        removal lowers its score most (occlusion over turns).
+        """
+        keys = list(windows)
+        joined = [_join(windows[j]) for j in keys]
+        results = self._score(self.crisis_stage, joined)
+        out: dict[int, ContextSignal | None] = {}
+        passed = []
+        for j, result in zip(keys, results, strict=True):
+            if not result.ok:  # could not read the conversation: a person does
+                out[j] = ContextSignal("rising_risk:read_together_failed", ())
+                continue
+            score, threshold = result.scores.get(CRISIS, 0.0), crisis_threshold(policy, result)
+            if score >= threshold:
+                passed.append((j, score, threshold))
+        leave_one_out = [
+            _join(windows[j][:k] + windows[j][k + 1 :])
+            for j, _, _ in passed
+            for k in range(len(windows[j]))
+        ]
+        left = iter(self._score(self.crisis_stage, leave_one_out))
+        for j, score, threshold in passed:
+            without = [next(left).scores.get(CRISIS, 0.0) for _ in windows[j]]
+            out[j] = ContextSignal(
+                f"rising_risk:read_together:{score:.2f}>={threshold:.2f}",
+                contributing_turns(windows[j], score, without),
+            )
+        return out
+
+    def _candidate(self, policy: Policy, live: _Scored, texts: list[str]) -> tuple[Policy, _Scored]:
+        """The shadow candidate's policy and stage results (live results where it shares them)."""
+        spec = policy.shadow
+        assert spec is not None
+        candidate = policy.model_copy(
+            update={"thresholds": spec.thresholds or policy.thresholds, "shadow": None}
+        )
+        crisis = live.crisis
+        if spec.crisis_model:
+            crisis = self._score(self._candidate_stage("crisis", spec.crisis_model), texts)
+        stage: Stage = self.support_stage
+        known: list[StageResult | None] | None = live.support
+        if spec.support_model:
+            stage, known = self._candidate_stage("support", spec.support_model), None
+        support = self._support(candidate, stage, texts, live.safety, crisis, known)
+        return candidate, replace(live, crisis=crisis, support=support)
+
+    def _candidate_stage(self, role: str, name_or_path: str) -> Stage:
+        key = (role, name_or_path)
+        if key not in self._candidate_stages:
+            self._candidate_stages[key] = TransformerStage(
+                role, name_or_path, **self._stage_options
+            )
+        return self._candidate_stages[key]
 
     def _score(self, stage: Stage, texts: list[str]) -> list[StageResult]:
         """Run a stage; if the batch fails, score texts one by one so only bad ones fail."""
@@ -247,18 +445,25 @@ class Triage:
         return [self._score(stage, [t])[0] for t in texts]
 
     def _persist(
-        self, decisions: list[Decision], texts: list[str], policy: Policy, tenant: str | None
+        self,
+        decisions: list[Decision],
+        texts: list[str],
+        policy: Policy,
+        tenant: str | None,
+        shadows: list[Decision | None],
     ) -> list[Decision]:
         try:
-            self.store.record(decisions, texts, policy, tenant=tenant)
+            self.store.record(decisions, texts, policy, tenant=tenant, shadows=shadows)
             return decisions
         except DatabaseUnavailableError as exc:
             log.error("database unavailable; spooling %d decisions: %s", len(decisions), exc)
         except Exception:  # whatever else failed on the way to the database: spool, never raise
             log.exception("persisting failed; spooling %d decisions", len(decisions))
-        decisions = [_database_fail_safe(d, policy) for d in decisions]
+        decisions = [
+            _with_resources(policy, _database_fail_safe(d, policy), d.region) for d in decisions
+        ]
         try:
-            self.store.spool_batch(decisions, texts, policy, tenant=tenant)
+            self.store.spool_batch(decisions, texts, policy, tenant=tenant, shadows=shadows)
         except Exception:
             log.critical("spool write failed too; %d human decisions not persisted", len(decisions))
             return [
@@ -282,3 +487,13 @@ def _database_fail_safe(decision: Decision, policy: Policy) -> Decision:
             "case_id": str(uuid.uuid4()),
         }
     return decision.model_copy(update=update)
+
+
+def _with_resources(policy: Policy, decision: Decision, region: str | None) -> Decision:
+    return decision.model_copy(
+        update={"region": region, "resources": resources_for(policy, decision.action, region)}
+    )
+
+
+def _join(turns: Sequence[Turn]) -> str:
+    return "\n".join(t.text or "" for t in turns)

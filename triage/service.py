@@ -49,6 +49,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 
 # Ids are opaque to us but are stored and logged: no NUL bytes (lone surrogates are refused later).
 ConversationId = Annotated[str, Field(max_length=256, pattern="^[^\\x00]*$")]
+Region = Annotated[str, Field(max_length=16, pattern="^[A-Za-z0-9_-]+$")]
 
 
 class RouteRequest(BaseModel):
@@ -57,7 +58,12 @@ class RouteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     message: str = Field(max_length=MAX_MESSAGE_CHARS, description="The message text.")
-    conversation_id: ConversationId | None = None
+    conversation_id: ConversationId | None = Field(
+        default=None, description="Lets the conversation's recent turns count (rising risk)."
+    )
+    region: Region | None = Field(
+        default=None, description="The user's region (e.g. GB): picks resource texts."
+    )
 
 
 class BatchRequest(BaseModel):
@@ -174,12 +180,16 @@ def lead_user(user: Annotated[Principal, Depends(console_user)]) -> Principal:
 
 
 def _safe_route(
-    triage: Triage, texts: list[str], ids: list[str | None], platform: Principal
+    triage: Triage, requests: list[RouteRequest], platform: Principal
 ) -> list[Decision]:
     # A platform whose name is a configured tenant routes under that tenant's policy.
     tenant = platform.name if platform.name in triage.tenant_policies else None
+    texts = [r.message for r in requests]
+    ids = [r.conversation_id for r in requests]
     try:
-        return triage.route_many(texts, conversation_ids=ids, tenant=tenant)
+        return triage.route_many(
+            texts, conversation_ids=ids, tenant=tenant, regions=[r.region for r in requests]
+        )
     except (TypeError, ValueError) as exc:  # the caller's input (e.g. a lone surrogate in an id)
         detail = [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]
         raise HTTPException(422, detail) from exc
@@ -231,19 +241,14 @@ def create_app(triage: Triage, *, policy_path: Path | None = None) -> FastAPI:
         body: RouteRequest, platform: Annotated[Principal, Depends(require_platform)]
     ) -> Decision:
         """Route one message (same decision as ``Triage().route``)."""
-        return _safe_route(triage, [body.message], [body.conversation_id], platform)[0]
+        return _safe_route(triage, [body], platform)[0]
 
     @app.post("/v1/route:batch", response_model=list[Decision], tags=["routing"], responses=errors)
     def route_batch(
         body: BatchRequest, platform: Annotated[Principal, Depends(require_platform)]
     ) -> list[Decision]:
         """Route up to 256 messages in one call."""
-        return _safe_route(
-            triage,
-            [m.message for m in body.messages],
-            [m.conversation_id for m in body.messages],
-            platform,
-        )
+        return _safe_route(triage, body.messages, platform)
 
     @app.get("/healthz", response_model=Health, tags=["operations"])
     def healthz() -> Health:
