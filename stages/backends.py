@@ -73,13 +73,17 @@ def onnx_path(source: str | Path, backend: str) -> Path:
 
 
 def resolve_backend(backend: str, source: str | Path, device: str) -> str:
-    """``auto``: the exported int8 graph on CPU when there is one, else PyTorch (fp32)."""
+    """``auto``: the exported fp32 ONNX graph on CPU when there is one, else PyTorch (fp32).
+
+    Not int8: dynamic quantisation scales activations over the whole batch, so a message's
+    scores (and, near a threshold, its decision) depend on the messages batched with it.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
     if backend != "auto":
         return backend
-    if device == "cpu" and onnx_path(source, "onnx-int8").exists():
-        return "onnx-int8"
+    if device == "cpu" and onnx_path(source, "onnx").exists():
+        return "onnx"
     return "torch"
 
 

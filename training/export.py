@@ -56,7 +56,9 @@ def validate(model_dir: Path, texts: list[str], backends: list[str]) -> dict[str
     """Compare each exported backend with PyTorch on ``texts``; writes onnx/validation.json.
 
     Reports the largest and mean absolute probability difference, agreement of the argmax
-    label, and for stage one agreement of the crisis flag at the card's threshold.
+    label, for stage one agreement of the crisis flag at the card's threshold, and whether a
+    text gets the same label scored alone as in a batch (int8 activations are quantised per
+    batch, so it may not).
     """
     reference = TransformerStage("reference", model_dir, backend="torch")
     base = np.array(reference.probabilities(texts))
@@ -64,10 +66,13 @@ def validate(model_dir: Path, texts: list[str], backends: list[str]) -> dict[str
     for backend in backends:
         stage = TransformerStage(backend, model_dir, backend=backend)
         probs = np.array(stage.probabilities(texts))
+        alone = np.array([stage.probabilities([t])[0] for t in texts])
         row = {
             "max_abs_prob_diff": float(np.abs(probs - base).max()),
             "mean_abs_prob_diff": float(np.abs(probs - base).mean()),
             "label_agreement": float((probs.argmax(1) == base.argmax(1)).mean()),
+            "alone_vs_batch_max_abs_prob_diff": float(np.abs(probs - alone).max()),
+            "alone_vs_batch_label_agreement": float((probs.argmax(1) == alone.argmax(1)).mean()),
         }
         if stage.card.task == "crisis":
             k = stage.card.labels.index(CRISIS)

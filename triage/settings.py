@@ -61,8 +61,9 @@ class Settings(BaseSettings):
     )
     backend: Literal["auto", "torch", "torch-fp16", "torch-bf16", "onnx", "onnx-int8"] = Field(
         default="auto",
-        description="Stage inference: 'auto' takes the int8 ONNX graph written by "
-        "`triage export` on CPU when present, else PyTorch fp32; fp16/bf16 need a GPU.",
+        description="Stage inference: 'auto' takes the fp32 ONNX graph written by "
+        "`triage export` on CPU when present, else PyTorch fp32; 'onnx-int8' is faster but "
+        "its scores depend slightly on the batch; fp16/bf16 need a GPU.",
     )
     hmac_key: SecretStr | None = Field(
         default=None,

@@ -1,0 +1,44 @@
+"""`triage export`: ONNX graphs of a stage, checked against PyTorch; what `auto` picks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from tiny_models import tiny_stage
+
+from stages.backends import onnx_path, resolve_backend
+from stages.transformer import TransformerStage
+from training.export import export_onnx, validate
+
+TEXTS = [
+    "ok",
+    "i can't sleep again and work was awful today",
+    "what time does the group meet on thursdays?",
+    "thank you so much, that really helped " * 5,
+]
+
+
+def test_export_writes_graphs_that_agree_with_pytorch_and_auto_picks_fp32(
+    tmp_path: Path,
+) -> None:
+    model = tiny_stage(tmp_path / "support", "support", spread=30.0)
+    assert resolve_backend("auto", model, "cpu") == "torch"  # nothing exported yet
+    written = export_onnx(model)
+    assert written == [onnx_path(model, "onnx"), onnx_path(model, "onnx-int8")]
+    # auto takes fp32 ONNX, not int8: an int8 score may depend on the rest of the batch.
+    assert resolve_backend("auto", model, "cpu") == "onnx"
+    assert resolve_backend("auto", model, "cuda") == "torch"
+
+    report = validate(model, TEXTS, ["onnx", "onnx-int8"])
+    fp32 = report["onnx"]
+    assert fp32["max_abs_prob_diff"] < 1e-4 and fp32["label_agreement"] == 1.0
+    assert fp32["alone_vs_batch_max_abs_prob_diff"] < 1e-4
+    assert 0.0 <= report["onnx-int8"]["alone_vs_batch_label_agreement"] <= 1.0
+    assert (model / "onnx" / "validation.json").exists()
+
+    torch_stage = TransformerStage("support", model, backend="torch")
+    onnx_stage = TransformerStage("support", model, backend="auto")
+    a = np.array(torch_stage.probabilities(TEXTS))
+    b = np.array(onnx_stage.probabilities(TEXTS))
+    assert np.abs(a - b).max() < 1e-4
