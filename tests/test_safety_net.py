@@ -41,6 +41,11 @@ FIRES = [
     ("this is my last message", "imminent_danger"),
     ("he hits me when he drinks", "abuse"),
     ("my stepdad threatened to kill me", "abuse"),
+    ("honestly i feel like a burden to my family", "self_harm_intent"),
+    ("it would be easier for them if i wasn't around", "self_harm_intent"),
+    ("would anyone even care if i died", "self_harm_intent"),
+    ("my boyfriend hits me", "abuse"),
+    ("she said she would kill me if i left", "abuse"),
 ]
 
 DOES_NOT_FIRE = [
@@ -58,6 +63,8 @@ DOES_NOT_FIRE = [
     "what time does the pharmacy close?",
     "I have 30 pills left in my prescription",
     "the bleeding edge of technology",
+    "the meeting would be better if i was there on time",
+    "my dad hit me up about dinner",
 ]
 
 

@@ -51,8 +51,11 @@ def test_support_thresholds_reach_target_precision() -> None:
 def test_crisis_data_is_crisis_specific() -> None:
     data = load_task("crisis", data_dir(), goemotions_train=500)
     sources = {(s, y) for s, y in zip(data.train["source"], data.train["label"], strict=True)}
-    assert ("suicidewatch", 1) in sources and ("phrases", 1) in sources
-    assert ("depression", 0) in sources and ("dair_sad", 0) in sources
+    assert ("suicidewatch", 1) in sources and ("depression", 0) in sources
+    assert ("dair_sad", 0) in sources
+    assert data.curated is not None  # hand-written: kept whole when a recipe subsamples
+    curated = {(s, y) for s, y in zip(data.curated["source"], data.curated["label"], strict=True)}
+    assert curated == {("phrases", 1), ("figurative", 0)}
     assert ("goemotions", 1) not in sources  # sad emotions are never crisis labels
     assert {"suicidewatch", "not_stressed", "depression"} <= set(data.slices)
     assert len(phrase_positives()) > 100
@@ -79,10 +82,13 @@ def _cfg(task: str, out: Path, base: Path) -> TrainConfig:
 
 def test_train_crisis_stage_then_tune_and_report(tmp_path: Path, tiny_base: Path) -> None:
     data = load_task("crisis", data_dir(), goemotions_train=300)
-    out = train(_cfg("crisis", tmp_path / "crisis", tiny_base), data)
+    cfg = _cfg("crisis", tmp_path / "crisis", tiny_base).model_copy(update={"max_windows": 4})
+    out = train(cfg, data)
     thresholds = tune(out, data, target_recall=0.95)
     card = StageCard.load(out)
-    assert card.task == "crisis" and card.thresholds == thresholds
+    assert card.task == "crisis" and card.thresholds == thresholds and card.max_windows == 4
+    assert data.curated is not None
+    assert card.metrics["train_examples"] == 48 + len(data.curated)  # subsample + curated
     assert yaml.safe_load((out / "triage_stage.yaml").read_text())["max_length"] == 32
     sw = data.slices["suicidewatch"]["text"]
     recall = (crisis_scores(load_stage(out), sw) >= thresholds["crisis"]).mean()
@@ -93,6 +99,8 @@ def test_train_crisis_stage_then_tune_and_report(tmp_path: Path, tiny_base: Path
     assert saved["threshold"] == thresholds["crisis"]
     assert (tmp_path / "report" / "pr_curve.png").stat().st_size > 1000
     assert "Remaining misses" in (tmp_path / "report" / "summary.md").read_text()
+    checks = saved["short_message_checks"]
+    assert checks["crisis"]["messages"] >= 50 and 0 <= checks["figurative"]["flagged_model"] <= 1
 
 
 def test_train_support_stage_loads_into_triage(

@@ -40,8 +40,21 @@ class TrainConfig(BaseModel):
     )
     multi_label_rule: str = Field(default="most_severe", pattern="^(most_severe|first_listed)$")
     goemotions_train: int | None = Field(
-        default=8000, description="Crisis task: GoEmotions negatives (None: all)."
+        default=8000, ge=1, description="Crisis task: GoEmotions negatives (None: all)."
     )
     depression_weight: float = Field(
         default=0.5, ge=0, le=1, description="Crisis task: weight of r/depression negatives."
+    )
+    max_windows: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Long texts at inference: 1 = head+tail truncation; N = up to N "
+        "overlapping windows, max-pooled (written to the card; thresholds tuned with it).",
+    )
+    figurative_weight: float = Field(
+        default=2.0,
+        ge=0,
+        le=10,
+        description="Crisis task: weight of the figurative hard negatives (0: leave them out).",
     )

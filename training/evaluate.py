@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 from sklearn.metrics import (  # noqa: E402
     accuracy_score,
     confusion_matrix,
@@ -267,6 +268,24 @@ def classification_report(
     return metrics
 
 
+def short_message_checks(
+    stage: TransformerStage, threshold: float, net: SafetyNet
+) -> dict[str, dict[str, float]]:
+    """Share flagged of the held-out short messages (training/crisis_checks.yaml)."""
+    checks = yaml.safe_load((Path(__file__).parent / "crisis_checks.yaml").read_text())
+    out = {}
+    for kind in ("crisis", "figurative"):
+        texts = list(checks[kind])
+        model = crisis_scores(stage, texts) >= threshold
+        with_net = model | np.array([bool(net.matches(t)) for t in texts], dtype=bool)
+        out[kind] = {
+            "messages": len(texts),
+            "flagged_model": round(float(model.mean()), 4),
+            "flagged_with_safety_net": round(float(with_net.mean()), 4),
+        }
+    return out
+
+
 def crisis_report(
     model_dir: Path, data: TaskData, out: Path, *, device: str = "auto"
 ) -> dict[str, Any]:
@@ -317,6 +336,7 @@ def crisis_report(
             float((scores["goemotions_validation"] >= threshold).mean()), 4
         ),
         "roc_auc_suicidewatch_vs_depression_validation": round(float(auc), 4),
+        "short_message_checks": short_message_checks(stage, threshold, net),
         "recall_obfuscated_with_safety_net": obfuscated,
         "long_posts": long_post_comparison(
             stage,
@@ -374,6 +394,13 @@ def crisis_report(
             if not isinstance(v, dict) and k != "base_model"
         )
         + f"| obfuscated recall (model + safety net) | {obfuscated} |\n\n"
+        + "## Held-out short messages (training/crisis_checks.yaml)\n\n"
+        + "| messages | flagged, model | flagged, model + safety net |\n|---|---|---|\n"
+        + "".join(
+            f"| {k} ({v['messages']}) | {v['flagged_model']} | {v['flagged_with_safety_net']} |\n"
+            for k, v in metrics["short_message_checks"].items()
+        )
+        + "\n"
         + "## Long posts: head+tail truncation vs windows with max pooling\n\n"
         + "| strategy | threshold | recall SW | flag not-stressed | flag stressed | "
         + "flag depression | AUC SW vs depression |\n|---|---|---|---|---|---|---|\n"

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from datasets import Dataset
+from datasets import Dataset, concatenate_datasets
 from sklearn.metrics import f1_score
 from torch.nn import functional as F  # noqa: N812
 from transformers import (
@@ -134,7 +134,10 @@ def train(
     )
     if cfg.freeze_layers:
         _freeze(model, cfg.freeze_layers)
-    train_ds = _tokenize(subsample(data.train, cfg.max_train_examples, cfg.seed), tokenizer, cfg)
+    train = subsample(data.train, cfg.max_train_examples, cfg.seed)
+    if data.curated is not None:
+        train = concatenate_datasets([train, data.curated]).shuffle(seed=cfg.seed)
+    train_ds = _tokenize(train, tokenizer, cfg)
     eval_ds = _tokenize(subsample(data.validation, cfg.max_eval_examples, cfg.seed), tokenizer, cfg)
     cuda = torch.cuda.is_available()
     strategy = "steps" if cfg.eval_steps else "epoch"
@@ -196,6 +199,7 @@ def train(
         labels=labels,
         max_length=cfg.max_length,
         head_fraction=cfg.head_fraction,
+        max_windows=cfg.max_windows,
         base_model=describe_base(base),
         metrics={
             "validation_macro_f1": round(float(final["eval_macro_f1"]), 4),

@@ -34,6 +34,7 @@ def train_and_tune(
     if cfg.task == "crisis":
         options["goemotions_train"] = cfg.goemotions_train
         options["depression_weight"] = cfg.depression_weight
+        options["figurative_weight"] = cfg.figurative_weight
     elif cfg.task == "support":
         options["rule"] = cfg.multi_label_rule
     data = load_task(cfg.task, data_root, **options)

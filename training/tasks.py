@@ -6,7 +6,9 @@ Stage one (``crisis``) learns crisis from crisis-specific supervision, not from 
   safety net's self-harm, plan, means and imminent-danger phrases;
 - negatives: r/depression posts (at risk but not labelled suicidal; noisy labels, so weight
   0.5 by default), Dreaddit stressed and not-stressed segments (distress that is not an emergency),
-  GoEmotions comments (everyday text) and dair-ai sadness/fear tweets (sad is not crisis).
+  GoEmotions comments (everyday text) and dair-ai sadness/fear tweets (sad is not crisis),
+  and figurative uses of crisis words ("my phone is dying", ``crisis_hard_negatives.yaml``,
+  weight 2 by default) so that short explicit positives do not teach "die" = crisis.
   Negatives on which the safety net fires are dropped: a model must never be taught that
   "i wanna die" is not crisis.
 """
@@ -17,6 +19,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from datasets import Dataset, concatenate_datasets
 
 from stages.labels import CRISIS_LABELS, SUPPORT_LABELS
@@ -56,6 +59,8 @@ class TaskData:
     train: Dataset
     validation: Dataset
     test: Dataset | None = None
+    # Hand-written training examples, kept whole when a recipe subsamples ``train``.
+    curated: Dataset | None = None
     # Named validation slices for reports (e.g. "suicidewatch", "not_stressed").
     slices: dict[str, Dataset] = field(default_factory=dict)
 
@@ -79,6 +84,12 @@ def phrase_positives(net: SafetyNet | None = None, seed: int = SEED) -> list[str
     return out
 
 
+def figurative_negatives(net: SafetyNet | None = None) -> list[str]:
+    """Everyday messages that use crisis words in another sense (none the safety net flags)."""
+    data = yaml.safe_load((Path(__file__).parent / "crisis_hard_negatives.yaml").read_text())
+    return _without_net_hits(list(data["sentences"]), net or SafetyNet())
+
+
 def _without_net_hits(texts: list[str], net: SafetyNet) -> list[str]:
     return [t for t in texts if not net.matches(t)]
 
@@ -90,6 +101,7 @@ def crisis_task(
     dair_negatives: int | None = 2000,
     goemotions_validation: int | None = None,
     depression_weight: float = 0.5,
+    figurative_weight: float = 2.0,
     seed: int = SEED,
 ) -> TaskData:
     """Stage one's binary crisis data (see the module docstring for the choices)."""
@@ -113,7 +125,6 @@ def crisis_task(
     train = concatenate_datasets(
         [
             _frame(sw_train, 1, 1.0, "suicidewatch"),
-            _frame(phrase_positives(net, seed), 1, 1.0, "phrases"),
             _frame(dep_train, 0, depression_weight, "depression"),
             _frame(_without_net_hits(dreaddit["train"]["text"], net), 0, 1.0, "dreaddit"),
             _frame(
@@ -130,6 +141,9 @@ def crisis_task(
             ),
         ]
     ).shuffle(seed=seed)
+    curated = [_frame(phrase_positives(net, seed), 1, 1.0, "phrases")]
+    if figurative_weight:
+        curated.append(_frame(figurative_negatives(net), 0, figurative_weight, "figurative"))
 
     sw_val, dep_val = split_sdcnl("validation")
     dv = dreaddit["validation"]
@@ -145,7 +159,14 @@ def crisis_task(
     }
     validation = concatenate_datasets(list(slices.values()))
     test = _frame(go["test"]["text"], 0, 1.0, "goemotions_test")
-    return TaskData(list(CRISIS_LABELS), train, validation, test, slices)
+    return TaskData(
+        list(CRISIS_LABELS),
+        train,
+        validation,
+        test,
+        curated=concatenate_datasets(curated),
+        slices=slices,
+    )
 
 
 def support_task(

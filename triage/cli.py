@@ -90,6 +90,9 @@ def train(
     depression_weight: float | None = typer.Option(
         None, help="Crisis task: weight of r/depression negatives (0..1)."
     ),
+    figurative_weight: float | None = typer.Option(
+        None, help="Crisis task: weight of figurative hard negatives (0: none)."
+    ),
     target_recall: float = typer.Option(0.97, help="Stage-one recall target for its threshold."),
     seed: int = typer.Option(13, help="Random seed."),
     data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
@@ -114,9 +117,11 @@ def train(
             freeze_layers=freeze_layers,
             multi_label_rule=multi_label_rule,
             depression_weight=depression_weight,
+            figurative_weight=figurative_weight,
         )
-        if goemotions_train is not None:
-            cfg.goemotions_train = goemotions_train or None
+        if goemotions_train is not None:  # 0 means "all", which None cannot say here
+            update = {"goemotions_train": goemotions_train or None}
+            cfg = type(cfg).model_validate(cfg.model_dump() | update)
     except ValueError as exc:
         _fail(str(exc))
     _train(cfg, data_dir)
