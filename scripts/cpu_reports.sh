@@ -13,6 +13,11 @@ T=.venv/bin/triage
 # equal recall (reports/crisis, "Long posts"), so stage one scores long texts in 8 windows.
 $T tune-thresholds models/crisis --task crisis --target-recall 0.97 --max-windows 8
 $T evaluate models/crisis --stage crisis --output reports/crisis
+# What `make demo` trains (reports/crisis-demo/recipes.md compares its variants by hand).
+[ -f models/crisis-demo/triage_stage.yaml ] || $T train --task crisis --output models/crisis-demo --recipe demo
+$T evaluate models/crisis-demo --stage crisis --output reports/crisis-demo
+# Conversation context (rules.rising_risk) on validation conversations, with stage one above.
+.venv/bin/python benchmarks/conversation_eval.py --models models
 
 # Stage two on GoEmotions -> support classes, full test split (5,427).
 [ -f models/support/triage_stage.yaml ] || $T train --task support --output models/support --recipe cpu
