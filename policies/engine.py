@@ -42,14 +42,14 @@ def _crisis_flag(policy: Policy, crisis: StageResult) -> tuple[bool, float, floa
     return score >= threshold, score, threshold
 
 
-def resources_for(policy: Policy, action: str, region: str | None) -> tuple[Resource, ...]:
-    """The action's resource texts for the user's region (its 'default' text otherwise)."""
+def with_resources(policy: Policy, decision: Decision, region: str | None) -> Decision:
+    """The decision with its action's resource texts for the user's region ('default' else)."""
     out = []
-    for key in policy.action(action).resources:
+    for key in policy.action(decision.action).resources:
         texts = policy.resources[key]
         used = region if region in texts else "default"
         out.append(Resource(key=key, region=used, text=texts[used]))
-    return tuple(out)
+    return decision.model_copy(update={"region": region, "resources": tuple(out)})
 
 
 def decide(

@@ -25,7 +25,7 @@ from policies.engine import (
     decide_empty,
     fail_safe_decision,
     needs_support_stage,
-    resources_for,
+    with_resources,
 )
 from policies.holder import PolicyHolder
 from policies.loader import default_policy_file
@@ -210,7 +210,7 @@ class Triage:
                 for t, c in zip(texts, ids, strict=True)
             ]
         decisions = [
-            _with_resources(
+            with_resources(
                 policy, d.model_copy(update={"case_id": str(uuid.uuid4())}) if d.human else d, r
             )
             for d, r in zip(decisions, where, strict=True)
@@ -460,7 +460,7 @@ class Triage:
         except Exception:  # whatever else failed on the way to the database: spool, never raise
             log.exception("persisting failed; spooling %d decisions", len(decisions))
         decisions = [
-            _with_resources(policy, _database_fail_safe(d, policy), d.region) for d in decisions
+            with_resources(policy, _database_fail_safe(d, policy), d.region) for d in decisions
         ]
         try:
             self.store.spool_batch(decisions, texts, policy, tenant=tenant, shadows=shadows)
@@ -487,12 +487,6 @@ def _database_fail_safe(decision: Decision, policy: Policy) -> Decision:
             "case_id": str(uuid.uuid4()),
         }
     return decision.model_copy(update=update)
-
-
-def _with_resources(policy: Policy, decision: Decision, region: str | None) -> Decision:
-    return decision.model_copy(
-        update={"region": region, "resources": resources_for(policy, decision.action, region)}
-    )
 
 
 def _join(turns: Sequence[Turn]) -> str:

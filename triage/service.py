@@ -28,7 +28,7 @@ from sqlmodel import col, select
 from starlette.middleware.sessions import SessionMiddleware
 
 from policies.decision import Decision
-from policies.engine import fail_safe_decision
+from policies.engine import fail_safe_decision, with_resources
 from review_queue.accounts import authenticate
 from review_queue.audit import AuditRecord
 from review_queue.models import Case, CaseStatus, Principal, Role, utcnow
@@ -184,11 +184,12 @@ def _safe_route(
 ) -> list[Decision]:
     # A platform whose name is a configured tenant routes under that tenant's policy.
     tenant = platform.name if platform.name in triage.tenant_policies else None
-    texts = [r.message for r in requests]
-    ids = [r.conversation_id for r in requests]
     try:
         return triage.route_many(
-            texts, conversation_ids=ids, tenant=tenant, regions=[r.region for r in requests]
+            [r.message for r in requests],
+            conversation_ids=[r.conversation_id for r in requests],
+            tenant=tenant,
+            regions=[r.region for r in requests],
         )
     except (TypeError, ValueError) as exc:  # the caller's input (e.g. a lone surrogate in an id)
         detail = [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]
@@ -197,8 +198,17 @@ def _safe_route(
         log.exception("route_many raised; answering with fail-safe decisions")
         policy = triage.policy_for(tenant).policy
         return [
-            fail_safe_decision(policy, "internal_error", message_length=len(t), conversation_id=c)
-            for t, c in zip(texts, ids, strict=True)
+            with_resources(
+                policy,
+                fail_safe_decision(
+                    policy,
+                    "internal_error",
+                    message_length=len(r.message),
+                    conversation_id=r.conversation_id,
+                ),
+                r.region,
+            )
+            for r in requests
         ]
 
 
