@@ -21,11 +21,10 @@ import argparse
 import json
 import random
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from policies.context import Turn, concern_signal, turn_risk
+from policies.context import concern_signal, join_turns, turn_risk
 from policies.loader import load_policy
 from policies.schema import ConversationSpec, Policy
 from stages.attribution import sentence_spans
@@ -91,7 +90,7 @@ def replay(
                 by_context += 1
                 context_hit.add(c)
             elif spec.read_together and earlier:
-                together.append((c, _join(window)))
+                together.append((c, join_turns(window)))
     if together:
         scores = [r.scores.get(CRISIS, 0.0) for r in stage.predict([j for _, j in together])]
         threshold = stage.card.thresholds.get(CRISIS, 0.5)
@@ -107,10 +106,6 @@ def replay(
         "reached_alone_pct": round(100 * len(alone) / max(len(convs), 1), 1),
         "reached_with_context_pct": round(100 * reached / max(len(convs), 1), 1),
     }
-
-
-def _join(window: Sequence[Turn]) -> str:
-    return "\n".join(t.text or "" for t in window)
 
 
 def main() -> None:

@@ -63,6 +63,11 @@ def concern_signal(spec: ConversationSpec, window: Sequence[Turn]) -> ContextSig
     return ContextSignal(f"rising_risk:concern_turns:{len(hits)}/{len(window)}", hits)
 
 
+def join_turns(turns: Sequence[Turn]) -> str:
+    """The turns' texts as one text, one turn per line (what stage one reads together)."""
+    return "\n".join(t.text or "" for t in turns)
+
+
 def contributing_turns(
     window: Sequence[Turn], full: float, without: Sequence[float]
 ) -> tuple[int, ...]:

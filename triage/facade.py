@@ -17,6 +17,7 @@ from policies.context import (
     concern_signal,
     contributing_turns,
     crisis_threshold,
+    join_turns,
     turn_risk,
 )
 from policies.decision import Decision
@@ -379,7 +380,7 @@ class Triage:
         removal lowers its score most (occlusion over turns).
         """
         keys = list(windows)
-        joined = [_join(windows[j]) for j in keys]
+        joined = [join_turns(windows[j]) for j in keys]
         results = self._score(self.crisis_stage, joined)
         out: dict[int, ContextSignal | None] = {}
         passed = []
@@ -391,7 +392,7 @@ class Triage:
             if score >= threshold:
                 passed.append((j, score, threshold))
         leave_one_out = [
-            _join(windows[j][:k] + windows[j][k + 1 :])
+            join_turns(windows[j][:k] + windows[j][k + 1 :])
             for j, _, _ in passed
             for k in range(len(windows[j]))
         ]
@@ -487,7 +488,3 @@ def _database_fail_safe(decision: Decision, policy: Policy) -> Decision:
             "case_id": str(uuid.uuid4()),
         }
     return decision.model_copy(update=update)
-
-
-def _join(turns: Sequence[Turn]) -> str:
-    return "\n".join(t.text or "" for t in turns)
