@@ -268,6 +268,13 @@ def classification_report(
     return metrics
 
 
+def flagged_with_net(
+    texts: list[str], scores: np.ndarray, threshold: float, net: SafetyNet
+) -> np.ndarray:
+    """Stage one passed its threshold or the safety net fired, per text."""
+    return (scores >= threshold) | np.array([bool(net.matches(t)) for t in texts], dtype=bool)
+
+
 def short_message_checks(
     stage: TransformerStage, threshold: float, net: SafetyNet
 ) -> dict[str, dict[str, float]]:
@@ -276,8 +283,9 @@ def short_message_checks(
     out = {}
     for kind in ("crisis", "figurative"):
         texts = list(checks[kind])
-        model = crisis_scores(stage, texts) >= threshold
-        with_net = model | np.array([bool(net.matches(t)) for t in texts], dtype=bool)
+        scores = crisis_scores(stage, texts)
+        model = scores >= threshold
+        with_net = flagged_with_net(texts, scores, threshold, net)
         out[kind] = {
             "messages": len(texts),
             "flagged_model": round(float(model.mean()), 4),
@@ -300,7 +308,7 @@ def crisis_report(
     test_scores = crisis_scores(stage, test_texts)
 
     def flagged(texts: list[str], sc: np.ndarray) -> np.ndarray:
-        return (sc >= threshold) | np.array([bool(net.matches(t)) for t in texts], dtype=bool)
+        return flagged_with_net(texts, sc, threshold, net)
 
     sw = s["suicidewatch"]
     auc = roc_auc_score(

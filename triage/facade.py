@@ -259,7 +259,9 @@ class Triage:
         turns, context = self._context(policy, tenant, live_texts, live_ids, scored)
         scored = replace(scored, context=context)
         for j, decision in enumerate(self._apply(policy, scored, live_texts, live_ids)):
-            out[live[j]] = decision.model_copy(update={"turn": turns[j]})
+            if turns[j] is not None:  # only conversations have turns: no copy on the hot path
+                decision = decision.model_copy(update={"turn": turns[j]})
+            out[live[j]] = decision
         shadows: list[Decision | None] = [None] * len(texts)
         if policy.shadow is not None:
             try:  # the candidate is only watched: nothing it does may touch a live decision
