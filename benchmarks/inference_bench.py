@@ -1,7 +1,9 @@
 """Inference benchmark: route() latency, route_many throughput, memory and accuracy per backend.
 
 Each backend runs in its own process (so its resident memory is its own) on the same messages:
-a sample of the GoEmotions test split (realistic chat length). Accuracy cost is measured in the
+a sample of the GoEmotions test split (realistic chat length). ``onnx+in-turn`` is the fp32
+ONNX graph with the two stages run one after the other (``parallel_stages=False``), to show
+what running stage two beside stage one buys. Accuracy cost is measured in the
 same run against PyTorch fp32: support weighted F1 on GoEmotions test messages and stage-one
 recall on validation r/SuicideWatch posts. Exports the ONNX graphs first when missing.
 Writes reports/bench-inference[-gpu].json and .md and prints the table.
@@ -26,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-CPU_BACKENDS = ["torch", "onnx", "onnx-int8"]
+CPU_BACKENDS = ["torch", "onnx+in-turn", "onnx", "onnx-int8"]
 GPU_BACKENDS = ["torch", "torch-fp16", "torch-bf16"]
 CPU_BATCHES = [1, 8, 32, 128]
 GPU_BATCHES = [1, 32, 128, 512, 2048]
@@ -52,12 +54,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from training.tasks import crisis_task, support_task
     from triage import Triage
 
+    backend, _, mode = args.backend.partition("+")
     triage = Triage(
         crisis_model=str(args.models / "crisis"),
         support_model=str(args.models / "support"),
         state_dir=Path(tempfile.mkdtemp(prefix="triage-bench-")),
         device=args.device,
-        backend=args.backend,
+        backend=backend,
+        parallel_stages=False if mode == "in-turn" else None,
         threads=args.threads,
         batch_size=args.batch_size,
     )
@@ -74,11 +78,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         start = time.perf_counter()
         triage.route(text)
         route.append(time.perf_counter() - start)
-    stages = []  # the three stages alone, no database: where the time goes
+    policy = triage.policy
+    stages = []  # the stages as route() runs them, no policy or database: where the time goes
     for text in sample:
         start = time.perf_counter()
-        for stage in (triage.safety_net, triage.crisis_stage, triage.support_stage):
-            stage.predict([text])
+        triage._stage_results(policy, [text])
         stages.append(time.perf_counter() - start)
     throughput: dict[str, float] = {}
     model_throughput: dict[str, float] = {}
@@ -90,9 +94,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         throughput[str(batch)] = round(len(chunk) / (time.perf_counter() - start), 1)
         start = time.perf_counter()
         for i in range(0, len(chunk), batch):
-            part = chunk[i : i + batch]
-            triage.crisis_stage.predict(part)
-            triage.support_stage.predict(part)
+            triage._stage_results(policy, chunk[i : i + batch])
         model_throughput[str(batch)] = round(len(chunk) / (time.perf_counter() - start), 1)
 
     # Accuracy on the same slices for every backend.
@@ -105,6 +107,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     flags = [r.label == CRISIS for r in triage.crisis_stage.predict(sw)]
     return {
         "backend": triage.crisis_stage.backend,  # type: ignore[attr-defined]
+        "stages_side_by_side": triage._beside is not None,
         "route_ms": _ms(route),
         "stages_ms": _ms(stages),
         "route_many_msgs_per_s": throughput,
@@ -210,7 +213,7 @@ def _table(runs: dict[str, Any], base: dict[str, Any], batches: list[int]) -> st
     out = head
     for q in ("p50", "p95", "p99"):
         out += row(f"route() {q} ms", lambda r, q=q: r["route_ms"][q], ratio=True)
-    out += row("three stages alone, p50 ms", lambda r: r["stages_ms"]["p50"], ratio=True)
+    out += row("stages, no database, p50 ms", lambda r: r["stages_ms"]["p50"], ratio=True)
     for key, what in (
         ("route_many_msgs_per_s", "route_many"),
         ("stages_msgs_per_s", "stages only"),
@@ -222,6 +225,7 @@ def _table(runs: dict[str, Any], base: dict[str, Any], batches: list[int]) -> st
                 ratio=True,
                 lower=False,
             )
+    out += row("stage two beside stage one", lambda r: "yes" if r["stages_side_by_side"] else "no")
     out += row("RSS after load, MB", lambda r: r["rss_mb_after_load"])
     out += row("support weighted F1 (GoEmotions test)", lambda r: r["support_weighted_f1"])
     out += row("crisis recall (val r/SuicideWatch)", lambda r: r["crisis_recall_suicidewatch"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import SQLModel, create_engine
 
 from review_queue import models  # noqa: F401  (registers the tables)
@@ -32,26 +34,39 @@ _POSTGRES_TRIGGERS = [
 def make_engine(url: str, *, timeout_s: float = 5.0) -> Engine:
     """An engine whose transactions take the write lock up front (audit chain order).
 
-    SQLite: WAL with synchronous=FULL, ``BEGIN IMMEDIATE``, and a fresh connection per use
-    (NullPool), so a database that disappears is noticed at once. PostgreSQL: a transaction
-    advisory lock taken by the store before appending to the chain.
+    SQLite: WAL with synchronous=FULL, ``BEGIN IMMEDIATE``, and pooled connections that are
+    checked against the database file at every checkout, so a database that disappears is
+    noticed at once. PostgreSQL: a transaction advisory lock taken by the store before
+    appending to the chain.
     """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        on_disk = bool(path) and path != ":memory:"
+        if on_disk:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, poolclass=NullPool, connect_args={"timeout": timeout_s, "check_same_thread": False}
-        )
+        # Pooled, not a connection per transaction: opening one, and the WAL checkpoint that
+        # closing the last one runs, cost more than the durable commit itself.
+        engine = create_engine(url, connect_args={"timeout": timeout_s, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _on_connect(dbapi_conn, record) -> None:  # type: ignore[no-untyped-def]
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+            if on_disk:
+                record.info["file"] = _file_identity(path)
+
+        if on_disk:
+
+            @event.listens_for(engine, "checkout")
+            def _on_checkout(_dbapi_conn, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+                # An open connection to a deleted or replaced file would go on writing to
+                # the old inode, and its commits would be lost: reconnect instead.
+                if record.info.get("file") != _file_identity(path):
+                    raise DisconnectionError(f"{path} was removed or replaced")
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
@@ -59,6 +74,14 @@ def make_engine(url: str, *, timeout_s: float = 5.0) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": int(timeout_s)})
+
+
+def _file_identity(path: str) -> Any:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def create_schema(engine: Engine) -> None:

@@ -13,6 +13,7 @@ import torch
 from transformers import AutoConfig, AutoTokenizer
 
 from stages.backends import TorchScorer, load_scorer, resolve_backend
+from stages.batching import CPU_PASS_OVERHEAD_TOKENS, length_batches
 from stages.errors import ModelDirError, StageError
 from stages.labels import CRISIS, NOT_CRISIS
 from stages.model_dir import StageCard
@@ -225,11 +226,10 @@ class TransformerStage:
         return out
 
     def _score_ids(self, ids: list[list[int]]) -> list[list[float]]:
-        # Length-sorted batches padded to their longest: short chat messages cost little.
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        # Length-bucketed batches padded to their longest: short chat messages cost little.
+        overhead = CPU_PASS_OVERHEAD_TOKENS if self.device.type == "cpu" else None
         out: list[list[float]] = [[] for _ in ids]
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
+        for chunk in length_batches([len(i) for i in ids], self.batch_size, overhead):
             batch = self.tokenizer.pad({"input_ids": [ids[i] for i in chunk]}, return_tensors="np")
             logits = self.scorer(
                 batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64)

@@ -108,6 +108,24 @@ def test_when_database_file_gone_then_spooled_and_replayed_into_new_database(
         assert s.get(Case, d.case_id) is not None
 
 
+def test_when_database_file_replaced_then_no_write_goes_to_the_old_file(
+    make_triage: Callable[..., Triage], tmp_path: Path
+) -> None:
+    db_dir = tmp_path / "db"
+    triage = make_triage(database_url=f"sqlite:///{db_dir / 'cases.db'}")
+    first = triage.route("i have been saving up pills")
+    assert "fail_safe:database_error" not in first.reasons  # the pool now holds a connection
+    moved = tmp_path / "moved"
+    db_dir.rename(moved)  # an operator moves the volume; an empty one takes its place
+    db_dir.mkdir()
+    d = triage.route("i have been saving up pills")
+    # A pooled connection to the moved file would have committed there, unseen: the case
+    # must be spooled instead (the new file has no tables yet), and the old file untouched.
+    assert_human(d, "fail_safe:database_error")
+    with sqlite3.connect(moved / "cases.db") as old:
+        assert old.execute("SELECT count(*) FROM 'case'").fetchone() == (1,)
+
+
 def test_when_spool_replayed_twice_then_no_duplicates(
     make_triage: Callable[..., Triage], tmp_path: Path
 ) -> None:

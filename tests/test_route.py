@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from sqlmodel import select
 
+from policies.decision import Decision
 from review_queue.audit import verify
 from review_queue.models import AuditRecord, Case, OutboxRow
 from review_queue.privacy import message_hmac
@@ -80,9 +81,11 @@ def test_route_many_gives_the_same_decisions_as_route(triage: Triage) -> None:
         "why is the sky blue?" * 40,
         "i'm so tired of everything",
     ]
-    batch = triage.route_many(texts)
-    single = [triage.route(t) for t in texts]
-    # Padding changes float rounding in the last bits; the decision itself must not change.
+    assert_same_decisions(triage.route_many(texts), [triage.route(t) for t in texts])
+
+
+def assert_same_decisions(got: list[Decision], expected: list[Decision]) -> None:
+    """Same decisions; scores equal up to the float rounding that padding changes."""
     exact = {
         "action",
         "human",
@@ -94,10 +97,13 @@ def test_route_many_gives_the_same_decisions_as_route(triage: Triage) -> None:
         "policy_version",
         "message_length",
     }
-    for b, s in zip(batch, single, strict=True):
+    assert len(got) == len(expected)
+    for b, s in zip(got, expected, strict=True):
         assert b.model_dump(include=exact) == s.model_dump(include=exact)
         assert b.crisis_score == pytest.approx(s.crisis_score, abs=1e-5)
-        assert b.support_scores == pytest.approx(s.support_scores, abs=1e-5)
+        assert (b.support_scores is None) == (s.support_scores is None)
+        if b.support_scores is not None:
+            assert b.support_scores == pytest.approx(s.support_scores, abs=1e-5)
         assert (b.case_id is None) == (s.case_id is None)
 
 
@@ -117,3 +123,33 @@ def test_when_policy_skips_stage_two_for_crisis_then_same_action(
     for a, b in zip(lazy.route_many(texts), eager.route_many(texts), strict=True):
         assert (a.action, a.crisis, a.reasons) == (b.action, b.crisis, b.reasons)
     assert lazy.route("i want to kill myself").support is None
+
+
+def test_stage_two_beside_stage_one_gives_the_decisions_of_stages_in_turn(
+    make_triage: Callable[..., Triage], tmp_path
+) -> None:
+    from policies.loader import default_policy_file
+
+    policy = tmp_path / "p.yaml"  # stage two only where needed: its early results are dropped
+    policy.write_text(
+        default_policy_file()
+        .read_text()
+        .replace("support_stage: always", "support_stage: when_needed")
+    )
+    beside = make_triage(policy_path=policy, parallel_stages=True)
+    in_turn = make_triage(policy_path=policy, parallel_stages=False)
+    assert beside._beside is not None and in_turn._beside is None
+    texts = ["i want to kill myself", "hello friend", "", "why is the sky blue?" * 40]
+    assert_same_decisions(beside.route_many(texts), in_turn.route_many(texts))
+    assert beside.route("i want to kill myself").support is None
+
+
+def test_stages_run_side_by_side_only_where_it_pays() -> None:
+    from triage.settings import Settings
+
+    two_cores = Settings(device="cpu", threads=2)
+    assert two_cores.stage_threads(["onnx", "onnx"]) == (True, 1)  # one core each
+    assert two_cores.stage_threads(["onnx", "torch"]) == (False, 2)  # torch: one shared pool
+    assert Settings(device="cpu", threads=1).stage_threads(["onnx", "onnx"]) == (False, 1)
+    forced = Settings(device="cpu", threads=4, parallel_stages=True)
+    assert forced.stage_threads(["torch", "torch"]) == (True, 2)

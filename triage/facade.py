@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,6 +34,7 @@ from policies.loader import default_policy_file
 from policies.schema import Policy
 from review_queue.store import CaseStore, DatabaseUnavailableError
 from stages.attribution import crisis_evidence
+from stages.backends import resolve_backend
 from stages.labels import CRISIS
 from stages.language_guard import LanguageGuard
 from stages.protocol import Stage
@@ -114,11 +116,16 @@ class Triage:
         if self.policy.rules.unverified_language:  # load its models now, not on a first message
             self._language_guard(self.policy)
         self.safety_net: Stage = SafetyNet(load_phrase_lists(s.phrases_path))
+        parallel, threads = s.stage_threads(
+            [resolve_backend(s.backend, m, device) for m in (s.crisis_model, s.support_model)]
+        )
+        # Stage two may run beside stage one in this one worker thread.
+        self._beside = ThreadPoolExecutor(1, thread_name_prefix="stage-two") if parallel else None
         self._stage_options: dict[str, Any] = {
             "device": device,
             "batch_size": s.batch_size,
             "backend": s.backend,
-            "threads": s.threads,
+            "threads": threads,
             "tokens": SharedTokens(),  # both stages usually share a vocabulary: tokenise once
         }
         self.crisis_stage: Stage = TransformerStage("crisis", s.crisis_model, **self._stage_options)
@@ -278,6 +285,11 @@ class Triage:
 
     def _stage_results(self, policy: Policy, texts: list[str]) -> _Scored:
         safety = self._score(self.safety_net, texts)
+        # Beside stage one, stage two scores every text; only the texts the policy needs
+        # it for take its result, so decisions are those of the stages run in turn.
+        early = (
+            self._beside.submit(self._score, self.support_stage, texts) if self._beside else None
+        )
         crisis = self._with_evidence(texts, self._score(self.crisis_stage, texts))
         language: list[StageResult | None] = [None] * len(texts)
         if policy.rules.unverified_language:
@@ -288,7 +300,7 @@ class Triage:
                 language = [StageResult.failed("language", type(exc).__name__) for _ in texts]
             else:
                 language = list(self._score(guard, texts))
-        support = self._support(policy, self.support_stage, texts, safety, crisis)
+        support = self._support(policy, self.support_stage, texts, safety, crisis, early=early)
         return _Scored(safety, crisis, support, language, [None] * len(texts))
 
     def _support(
@@ -299,8 +311,12 @@ class Triage:
         safety: list[StageResult],
         crisis: list[StageResult],
         known: Sequence[StageResult | None] | None = None,
+        early: Future[list[StageResult]] | None = None,
     ) -> list[StageResult | None]:
-        """Stage two where the policy needs it and ``known`` has no result yet."""
+        """Stage two where the policy needs it and ``known`` has no result yet.
+
+        ``early``: stage two's results for every text, already under way beside stage one.
+        """
         support: list[StageResult | None] = (
             list(known) if known is not None else [None] * len(texts)
         )
@@ -309,7 +325,12 @@ class Triage:
             for j in range(len(texts))
             if support[j] is None and needs_support_stage(policy, safety[j], crisis[j])
         ]
-        for j, result in zip(wanted, self._score(stage, [texts[j] for j in wanted]), strict=True):
+        if early is not None:
+            everything = early.result()
+            results = [everything[j] for j in wanted]
+        else:
+            results = self._score(stage, [texts[j] for j in wanted])
+        for j, result in zip(wanted, results, strict=True):
             support[j] = result
         return support
 

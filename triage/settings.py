@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,6 +60,11 @@ class Settings(BaseSettings):
     threads: int | None = Field(
         default=None, ge=1, description="CPU threads for inference (default: all cores)."
     )
+    parallel_stages: bool | None = Field(
+        default=None,
+        description="Run stage two beside stage one, each on half the threads (default: on "
+        "CPU when both stages run on ONNX Runtime and there are at least two cores).",
+    )
     backend: Literal["auto", "torch", "torch-fp16", "torch-bf16", "onnx", "onnx-int8"] = Field(
         default="auto",
         description="Stage inference: 'auto' takes the fp32 ONNX graph written by "
@@ -92,6 +98,24 @@ class Settings(BaseSettings):
         from stages.transformer import resolve_device
 
         return resolve_device(self.device)
+
+    def stage_threads(self, backends: Sequence[str]) -> tuple[bool, int | None]:
+        """Whether the two stages run side by side, and the threads each stage may use.
+
+        On few cores two single-threaded ONNX runs side by side finish sooner than two
+        multi-threaded runs in turn (reports/bench-inference.md). PyTorch keeps one
+        process-wide thread pool, so its stages run in turn.
+        """
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        threads = self.threads or cores
+        parallel = self.parallel_stages
+        if parallel is None:
+            parallel = (
+                self.resolved_device() == "cpu"
+                and threads >= 2
+                and all(b.startswith("onnx") for b in backends)
+            )
+        return parallel, max(1, threads // 2) if parallel else self.threads
 
     def hmac_key_bytes(self) -> bytes | None:
         """The configured HMAC key, if any."""
