@@ -55,6 +55,7 @@ lint: install
 
 bench: demo system-deps
 	$(PY) benchmarks/inference_bench.py
+	$(PY) benchmarks/pass_cost.py
 	$(PY) benchmarks/queue_bench.py
 
 clean:

@@ -83,7 +83,7 @@ def main() -> None:
                     col(Case.delivered_at).is_not(None)
                 )
             ).all()
-        latency = [(d - c).total_seconds() for c, d in rows]
+        latency = [(d - c).total_seconds() for c, d in rows if d is not None]
     finally:
         stop.set()
         worker.stop()
@@ -119,7 +119,8 @@ def main() -> None:
         f"{result['route_to_worker_s']['max']} |\n"
     )
     (args.out / "bench-queue.md").write_text(
-        f"# Queue benchmark\n\n{result['machine']}; models `{args.models}`; {total} flagged "
+        f"# Queue benchmark\n\n{result['machine']}; models `{args.models}` (backend "
+        f"{triage.crisis_stage.backend}); {total} flagged "  # type: ignore[attr-defined]
         f"messages; one Celery worker (solo pool), relay thread, SQLite, local redis-server.\n"
         f"Command: `.venv/bin/python benchmarks/queue_bench.py`\n\n{table}"
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-# On this project's 2-core CPU a forward pass costs about as much as 16 more tokens on top of
-# 0.28 ms per (padded) token, whatever the batch (ONNX Runtime fp32, one thread, MiniLM-L6;
-# see README "Speed"): padding is paid in full, and a batch saves little beyond one pass.
-CPU_PASS_OVERHEAD_TOKENS = 16
+# On this project's 2-core CPU one forward pass of a MiniLM-L6 stage costs about 3.7 ms plus
+# 0.26 ms per padded token (ONNX Runtime fp32, one thread; reports/bench-pass-cost.md): a pass
+# costs as much as ~15 more tokens, and padding is paid in full.
+CPU_PASS_OVERHEAD_TOKENS = 15
 
 
 def length_batches(

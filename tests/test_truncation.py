@@ -31,15 +31,15 @@ def test_windows_cover_start_and_end_with_overlap() -> None:
 
 def test_length_batches_pay_for_padding_and_passes_not_for_fixed_counts() -> None:
     # One long text in a batch of short ones would pad them all to its length.
-    assert length_batches([5, 60, 5, 5, 5], 32, 16) == [[0, 2, 3, 4], [1]]
+    assert length_batches([5, 60, 5, 5, 5], 32, 15) == [[0, 2, 3, 4], [1]]
     # Equal lengths: batches as large as allowed, since every pass costs its overhead.
-    assert [len(b) for b in length_batches([10] * 70, 32, 16)] == [6, 32, 32]
+    assert [len(b) for b in length_batches([10] * 70, 32, 15)] == [6, 32, 32]
     # No overhead model (GPU): plain ascending batches of max_batch.
     assert length_batches([3, 50, 4, 51, 5], 2) == [[0, 2], [4, 1], [3]]
     lengths = [(i * 37) % 200 + 1 for i in range(500)]
-    batches = length_batches(lengths, 32, 16)
+    batches = length_batches(lengths, 32, 15)
     assert sorted(i for b in batches for i in b) == list(range(500))  # each text exactly once
     assert max(map(len, batches)) <= 32
-    padded = sum(len(b) * max(lengths[i] for i in b) + 16 for b in batches)
-    fixed = sum(len(b) * max(lengths[i] for i in b) + 16 for b in length_batches(lengths, 32))
+    padded = sum(len(b) * max(lengths[i] for i in b) + 15 for b in batches)
+    fixed = sum(len(b) * max(lengths[i] for i in b) + 15 for b in length_batches(lengths, 32))
     assert padded < fixed
