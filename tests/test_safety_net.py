@@ -46,6 +46,11 @@ FIRES = [
     ("would anyone even care if i died", "self_harm_intent"),
     ("my boyfriend hits me", "abuse"),
     ("she said she would kill me if i left", "abuse"),
+    ("i don't want to be here anymore", "self_harm_intent"),
+    ("im so tired of being alive", "self_harm_intent"),
+    ("i have nothing left to live for", "self_harm_intent"),
+    ("i don't think i can keep myself safe tonight", "self_harm_intent"),
+    ("i'm scared of what i might do to myself", "self_harm_intent"),
 ]
 
 DOES_NOT_FIRE = [
@@ -65,6 +70,9 @@ DOES_NOT_FIRE = [
     "the bleeding edge of technology",
     "the meeting would be better if i was there on time",
     "my dad hit me up about dinner",
+    "i'm so tired of living with my parents",
+    "how do i keep myself safe online?",
+    "i can keep myself safe tonight, thank you",
 ]
 
 

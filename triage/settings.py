@@ -106,7 +106,11 @@ class Settings(BaseSettings):
         multi-threaded runs in turn (reports/bench-inference.md). PyTorch keeps one
         process-wide thread pool, so its stages run in turn.
         """
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        cores = (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
         threads = self.threads or cores
         parallel = self.parallel_stages
         if parallel is None:
