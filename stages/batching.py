@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-# On this project's 2-core CPU one forward pass of a MiniLM-L6 stage costs about 3.7 ms plus
-# 0.26 ms per padded token (ONNX Runtime fp32, one thread; reports/bench-pass-cost.md): a pass
-# costs as much as ~15 more tokens, and padding is paid in full.
+# On this project's 2-core CPU one forward pass of a MiniLM-L6 stage costs about 4 ms plus
+# 0.24 ms per padded token (ONNX Runtime fp32, one thread; reports/bench-pass-cost.md): a pass
+# costs as much as 15-17 more tokens, and padding is paid in full.
 CPU_PASS_OVERHEAD_TOKENS = 15
 
 

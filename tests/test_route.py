@@ -153,3 +153,17 @@ def test_stages_run_side_by_side_only_where_it_pays() -> None:
     assert Settings(device="cpu", threads=1).stage_threads(["onnx", "onnx"]) == (False, 1)
     forced = Settings(device="cpu", threads=4, parallel_stages=True)
     assert forced.stage_threads(["torch", "torch"]) == (True, 2)
+
+
+def test_concurrent_callers_get_the_decisions_of_one_caller(
+    make_triage: Callable[..., Triage],
+) -> None:
+    # A web service calls route() from many threads at once, each stage beside the other.
+    from concurrent.futures import ThreadPoolExecutor
+
+    triage = make_triage(parallel_stages=True)
+    texts = ["hello", "i want to kill myself", "why is the sky blue?" * 20, "thanks!"] * 6
+    alone = [triage.route(t) for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(triage.route, texts))
+    assert_same_decisions(together, alone)
