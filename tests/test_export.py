@@ -42,3 +42,26 @@ def test_export_writes_graphs_that_agree_with_pytorch_and_auto_picks_fp32(
     a = np.array(torch_stage.probabilities(TEXTS))
     b = np.array(onnx_stage.probabilities(TEXTS))
     assert np.abs(a - b).max() < 1e-4
+
+
+def test_demo_exports_its_models_so_the_default_path_runs_onnx_side_by_side(
+    tmp_path: Path,
+) -> None:
+    from triage import Triage
+    from triage.cli import ensure_demo_models
+
+    crisis = tiny_stage(tmp_path / "crisis", "crisis", thresholds={"crisis": 0.99})
+    support = tiny_stage(tmp_path / "support", "support")
+    ensure_demo_models(crisis, support)  # present already: not retrained, only exported
+    assert onnx_path(crisis, "onnx").exists() and onnx_path(support, "onnx").exists()
+    assert not onnx_path(support, "onnx-int8").exists()  # int8 stays opt-in
+    assert (support / "onnx" / "validation.json").exists()
+    triage = Triage(
+        crisis_model=str(crisis),
+        support_model=str(support),
+        state_dir=tmp_path / "state",
+        device="cpu",
+        threads=2,
+    )
+    assert triage.crisis_stage.backend == "onnx" and triage._beside is not None  # type: ignore[attr-defined]
+    assert triage.route("i want to kill myself").human
