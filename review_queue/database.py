@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -76,7 +75,7 @@ def make_engine(url: str, *, timeout_s: float = 5.0) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": int(timeout_s)})
 
 
-def _file_identity(path: str) -> Any:
+def _file_identity(path: str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
