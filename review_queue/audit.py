@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from review_queue.models import AuditRecord, utcnow
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 0x7472696167  # "triag": one advisory lock id for the chain's writers
+_ANCHOR_LOCK = threading.Lock()
 
 
 def canonical(payload: dict[str, Any]) -> str:
@@ -95,10 +97,24 @@ def commit(session: Session, events: list[AuditEvent], anchor: Path) -> None:
 
 
 def write_anchor(path: Path, head: AuditRecord) -> None:
-    """Record the newest head outside the database (atomic replace)."""
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(f"{head.seq} {head.hash}\n")
-    os.replace(tmp, path)
+    """Record the newest head outside the database (atomic replace); never move it back.
+
+    Threads of one process commit concurrently (a web service routes on many threads): each
+    writes its own temporary file, and a head older than the anchored one is not written.
+    """
+    with _ANCHOR_LOCK:
+        if _anchored_seq(path) >= head.seq:
+            return
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(f"{head.seq} {head.hash}\n")
+        os.replace(tmp, path)
+
+
+def _anchored_seq(path: Path) -> int:
+    try:
+        return int(path.read_text().split(" ", 1)[0])
+    except (OSError, ValueError):
+        return 0
 
 
 @dataclass(frozen=True)

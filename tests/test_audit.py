@@ -79,3 +79,21 @@ def test_tampering_is_reported_at_the_first_broken_record(
     report = _verify(triage)
     assert not report.ok
     assert report.first_broken_seq == first_broken, report
+
+
+def test_anchor_written_from_many_threads_ends_at_the_newest_head(tmp_path: Path) -> None:
+    # A web service commits on many threads: no writer may trip over another's temporary
+    # file, and a slower thread with an older head must not move the anchor back.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from review_queue.audit import write_anchor
+    from review_queue.models import AuditRecord
+
+    anchor = tmp_path / "audit.head"
+    heads = [
+        AuditRecord(seq=n, at="t", event="e", actor="a", payload="{}", prev_hash="p", hash=f"h{n}")
+        for n in range(1, 401)
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda h: write_anchor(anchor, h), reversed(heads)))
+    assert anchor.read_text() == "400 h400\n"
