@@ -65,8 +65,9 @@ def append(session: Session, events: list[AuditEvent]) -> AuditRecord | None:
         return None
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    last = session.exec(select(AuditRecord).order_by(col(AuditRecord.seq).desc()).limit(1)).first()
-    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+    head = select(AuditRecord.seq, AuditRecord.hash).order_by(col(AuditRecord.seq).desc()).limit(1)
+    last = session.exec(head).first()
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
     record = None
     for ev in events:
         seq += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,14 +22,20 @@ from stages.normalize import model_text
 from stages.results import StageResult
 from stages.truncation import head_tail_chars, head_tail_ids, windows
 
+_SPECIAL: weakref.WeakKeyDictionary[Any, tuple[list[int], list[int]]] = weakref.WeakKeyDictionary()
+
 
 def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
     """The ids a tokenizer puts before and after one sequence ([CLS] ... [SEP] for BERT)."""
+    known = _SPECIAL.get(tokenizer)
+    if known is not None:
+        return known  # asked on every batch; two tokenizer calls would cost ~0.1 ms
     bare = tokenizer("a", add_special_tokens=False)["input_ids"]
     full = tokenizer("a", add_special_tokens=True)["input_ids"]
     for start in range(len(full) - len(bare) + 1):
         if full[start : start + len(bare)] == bare:
-            return full[:start], full[start + len(bare) :]
+            _SPECIAL[tokenizer] = full[:start], full[start + len(bare) :]
+            return _SPECIAL[tokenizer]
     raise ModelDirError("cannot find how the tokenizer wraps a sequence in special tokens")
 
 

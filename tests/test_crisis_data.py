@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from stages.safety_net import SafetyNet
+from stages.safety_net import PhraseLists, SafetyNet
 from training.tasks import figurative_negatives, phrase_positives
 
 TRAINING = Path(__file__).resolve().parent.parent / "training"
@@ -28,3 +28,12 @@ def test_held_out_checks_share_no_sentence_with_training_text() -> None:
     assert len(checks["crisis"]) >= 50 and len(checks["figurative"]) >= 20
     training = {t.lower() for t in figurative_negatives() + phrase_positives()}
     assert not held_out & training
+
+
+def test_net_only_categories_never_become_training_positives() -> None:
+    net = SafetyNet()
+    lists = net.phrases.model_dump()
+    for category in ("abuse", "attempt_in_progress"):
+        assert lists["categories"].pop(category)["phrases"]
+    without = SafetyNet(PhraseLists.model_validate(lists))
+    assert phrase_positives(net) == phrase_positives(without)

@@ -51,6 +51,10 @@ FIRES = [
     ("i have nothing left to live for", "self_harm_intent"),
     ("i don't think i can keep myself safe tonight", "self_harm_intent"),
     ("i'm scared of what i might do to myself", "self_harm_intent"),
+    ("i just swallowed a whole bottle of my sleeping pills", "attempt_in_progress"),
+    ("I overdosed an hour ago and feel dizzy", "attempt_in_progress"),
+    ("took way too many pills, they're kicking in", "attempt_in_progress"),
+    ("i drank bleach", "attempt_in_progress"),
 ]
 
 DOES_NOT_FIRE = [
@@ -73,6 +77,9 @@ DOES_NOT_FIRE = [
     "i'm so tired of living with my parents",
     "how do i keep myself safe online?",
     "i can keep myself safe tonight, thank you",
+    "i overdosed on coffee today, so jittery",
+    "my mom took all my meds away, just in case",
+    "my dog swallowed a sock",
 ]
 
 

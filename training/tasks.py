@@ -38,8 +38,10 @@ from training.data import (
 from training.mapping import MultiLabelRule, load_mapping
 
 TASKS = ("crisis", "support", "dair_emotion", "tweeteval_emotion")
-# Categories whose phrases become synthetic stage-one positives (abuse is left to the net:
-# it needs a different response, not a suicide-risk score).
+# Categories whose phrases become synthetic stage-one positives. Left to the net: abuse (it
+# needs a different response, not a suicide-risk score) and attempts in progress (an
+# emergency the net names in its reason whatever the model says; phrases added there never
+# retrain stage one).
 _PHRASE_CATEGORIES = ("self_harm_intent", "suicide_plan", "means", "imminent_danger")
 _CARRIERS = (
     "{p}",
