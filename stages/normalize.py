@@ -175,7 +175,8 @@ def phrase_atoms(phrase: str) -> list[str]:
 
     Words may be run together or split by any punctuation ("kill my self" matches
     "killmyself" and "kill-my-self"); each letter matches its leet readings and repeats
-    ("k1llll"); a trailing ``*`` on a word matches any ending ("suicid*").
+    ("k1llll"); a trailing ``*`` on a word matches any ending ("suicid*"); an ``<n>`` word
+    matches a number of two or more digits ("took <n> pills" matches "took 30 pills").
     """
     words = normalize(phrase).split()
     if not words:
@@ -184,6 +185,9 @@ def phrase_atoms(phrase: str) -> list[str]:
     for index, word in enumerate(words):
         if index:
             atoms.append(_WORD_GAP)
+        if word == "<n>":
+            atoms.append("[0-9]{2,}")
+            continue
         for ch in word.rstrip("*"):
             atoms.append(f"[{re.escape(_LEET[ch])}]+" if ch in _LEET else f"{re.escape(ch)}+")
         if word.endswith("*"):

@@ -55,6 +55,8 @@ FIRES = [
     ("I overdosed an hour ago and feel dizzy", "attempt_in_progress"),
     ("took way too many pills, they're kicking in", "attempt_in_progress"),
     ("i drank bleach", "attempt_in_progress"),
+    ("I swallowed 30 pills", "attempt_in_progress"),
+    ("took 12 ibuprofen an hour ago", "attempt_in_progress"),
 ]
 
 DOES_NOT_FIRE = [
@@ -80,6 +82,8 @@ DOES_NOT_FIRE = [
     "i overdosed on coffee today, so jittery",
     "my mom took all my meds away, just in case",
     "my dog swallowed a sock",
+    "took 2 pills for my headache",
+    "it took 10 minutes to get there",
 ]
 
 
