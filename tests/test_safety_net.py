@@ -57,6 +57,9 @@ FIRES = [
     ("i drank bleach", "attempt_in_progress"),
     ("I swallowed 30 pills", "attempt_in_progress"),
     ("took 12 ibuprofen an hour ago", "attempt_in_progress"),
+    ("sitting in my car with the engine running in the garage", "attempt_in_progress"),
+    ("i'm at the train tracks", "attempt_in_progress"),
+    ("he's outside and says he'll hurt me", "abuse"),
 ]
 
 DOES_NOT_FIRE = [
