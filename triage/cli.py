@@ -93,6 +93,9 @@ def train(
     figurative_weight: float | None = typer.Option(
         None, help="Crisis task: weight of figurative hard negatives (0: none)."
     ),
+    warning_sign_weight: float | None = typer.Option(
+        None, help="Crisis task: weight of implicit warning signs + look-alikes (0: none)."
+    ),
     target_recall: float = typer.Option(0.97, help="Stage-one recall target for its threshold."),
     seed: int = typer.Option(13, help="Random seed."),
     data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
@@ -118,6 +121,7 @@ def train(
             multi_label_rule=multi_label_rule,
             depression_weight=depression_weight,
             figurative_weight=figurative_weight,
+            warning_sign_weight=warning_sign_weight,
         )
         if goemotions_train is not None:  # 0 means "all", which None cannot say here
             update = {"goemotions_train": goemotions_train or None}
