@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Stage-one recipes over several seeds on a lent GPU machine (H100/H200), all jobs at once.
-# Usage there: bash scripts/gpu_stage_one.sh OUT_DIR [BASE_DIR] [signs|balance] ; needs
+# Usage there: bash scripts/gpu_stage_one.sh OUT_DIR [BASE_DIR] [signs|balance|full] ; needs
 # TRIAGE_DATA_DIR. `signs`: with and without the warning signs; `balance`: ways to win back the
 # everyday messages the warning signs cost; `full`: the full recipe as it now stands
-# (reports/gpu/stage-one-seeds.md).
+# (reports/gpu/stage-one-seeds/README.md).
 # Each job trains, tunes its threshold on validation and writes its crisis report; one line per
 # job lands in OUT_DIR/summary.tsv as it finishes, reports in OUT_DIR/reports.tgz at the end.
 set -uo pipefail

@@ -54,9 +54,11 @@ def test_warning_signs_are_no_paraphrase_of_a_held_out_check() -> None:
     # "the same message reworded" (e.g. "i want to kms so bad" vs "i wanna kms", 0.88).
     signs, look_alikes = warning_signs()
     assert len(signs) >= 100 and len(look_alikes) >= 50
-    similarity = _sentence_embeddings(signs + look_alikes) @ _sentence_embeddings(_held_out()).T
+    training, held_out = signs + look_alikes, _held_out()
+    embeddings = _sentence_embeddings(training + held_out)
+    similarity = embeddings[: len(training)] @ embeddings[len(training) :].T
     closest = similarity.max(dim=1).values
-    too_close = [t for t, c in zip(signs + look_alikes, closest.tolist(), strict=True) if c >= 0.7]
+    too_close = [t for t, c in zip(training, closest.tolist(), strict=True) if c >= 0.7]
     assert not too_close
 
 
