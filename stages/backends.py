@@ -17,12 +17,31 @@ ONNX_DIR = "onnx"
 ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx"}
 
 
-class Scorer(Protocol):
-    """Logits (float32, one row per sequence) for a padded batch of token ids."""
+# Written by `triage export` beside the logits: each layer's hidden states mean-pooled over
+# the real tokens, [batch, layers + 1, hidden], so a head can share the encoder's pass.
+LAYER_MEANS = "layer_means"
 
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        """Logits for the batch."""
+
+class Scorer(Protocol):
+    """Logits (float32, one row per sequence) for a padded batch of token ids.
+
+    With ``layer_means`` also each layer's mean-pooled hidden states (``LAYER_MEANS``).
+    """
+
+    def __call__(
+        self, input_ids: np.ndarray, attention_mask: np.ndarray, *, layer_means: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Logits for the batch, and the layer means when asked for."""
         ...
+
+
+def masked_layer_means(
+    hidden_states: tuple[torch.Tensor, ...], attention_mask: torch.Tensor
+) -> torch.Tensor:
+    """Mean over the real tokens of every layer's hidden states: [batch, layers + 1, hidden]."""
+    mask = attention_mask.unsqueeze(-1).to(hidden_states[0].dtype)
+    count = mask.sum(1).clamp(min=1.0)
+    return torch.stack([(h * mask).sum(1) / count for h in hidden_states], dim=1)
 
 
 class TorchScorer:
@@ -36,13 +55,22 @@ class TorchScorer:
         self.model.to(self.device, dtype=dtype).eval()
 
     @torch.inference_mode()
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        """Logits for the batch."""
-        logits = self.model(
+    def __call__(
+        self, input_ids: np.ndarray, attention_mask: np.ndarray, *, layer_means: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Logits for the batch, and the layer means when asked for."""
+        mask = torch.from_numpy(attention_mask).to(self.device)
+        out = self.model(
             input_ids=torch.from_numpy(input_ids).to(self.device),
-            attention_mask=torch.from_numpy(attention_mask).to(self.device),
-        ).logits
-        return logits.float().cpu().numpy()
+            attention_mask=mask,
+            output_hidden_states=layer_means,
+        )
+        means = (
+            masked_layer_means(out.hidden_states, mask).float().cpu().numpy()
+            if layer_means
+            else None
+        )
+        return out.logits.float().cpu().numpy(), means
 
 
 class OnnxScorer:
@@ -60,16 +88,30 @@ class OnnxScorer:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.path = path
+        self.has_layer_means = LAYER_MEANS in {o.name for o in self.session.get_outputs()}
 
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        """Logits for the batch."""
+    def __call__(
+        self, input_ids: np.ndarray, attention_mask: np.ndarray, *, layer_means: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Logits for the batch, and the layer means when asked for."""
         feed = {"input_ids": input_ids, "attention_mask": attention_mask}
-        return np.asarray(self.session.run(["logits"], feed)[0], dtype=np.float32)
+        names = ["logits", LAYER_MEANS] if layer_means else ["logits"]
+        out = self.session.run(names, feed)
+        means = np.asarray(out[1], dtype=np.float32) if layer_means else None
+        return np.asarray(out[0], dtype=np.float32), means
 
 
 def onnx_path(source: str | Path, backend: str) -> Path:
     """Where `triage export` writes the graph for ``backend`` (``onnx`` or ``onnx-int8``)."""
     return Path(source) / ONNX_DIR / ONNX_FILES[backend]
+
+
+def onnx_outputs(path: Path) -> set[str]:
+    """The output names of an ONNX graph (graphs exported before heads lack ``LAYER_MEANS``)."""
+    import onnx
+
+    return {o.name for o in onnx.load(str(path), load_external_data=False).graph.output}
 
 
 def resolve_backend(backend: str, source: str | Path, device: str) -> str:

@@ -2,6 +2,8 @@
 
 A stage directory holds a Hugging Face checkpoint (``config.json``, weights, tokenizer) and
 ``triage_stage.yaml`` with the label map, the tuned thresholds and how texts are truncated.
+A head directory holds only the card and ``head.safetensors``: a linear head over the pooled
+layers of another stage's encoder (``encoder`` in the card), so both share one forward pass.
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ class StageCard(BaseModel):
         description="1: head+tail truncation. More: score long texts in overlapping windows.",
     )
     base_model: str | None = Field(default=None, description="Checkpoint it was fine-tuned from.")
+    encoder: str | None = Field(
+        default=None,
+        description="A head stage: the stage directory (relative to this one) whose encoder "
+        "it reads; its weights are head.safetensors, not a checkpoint of its own.",
+    )
+    head_layers: list[int] = Field(
+        default_factory=list,
+        description="A head stage: the encoder layers whose mean-pooled states it reads.",
+    )
     metrics: dict[str, float] = Field(default_factory=dict, description="Validation metrics.")
 
     @model_validator(mode="after")
@@ -53,6 +64,8 @@ class StageCard(BaseModel):
             raise ValueError(f"thresholds for unknown labels {sorted(unknown)}")
         if self.task == "crisis" and CRISIS not in self.labels:
             raise ValueError(f"a crisis stage needs a {CRISIS!r} label, got {self.labels}")
+        if (self.encoder is None) != (not self.head_layers):
+            raise ValueError("a head stage needs both encoder and head_layers")
         for label, value in self.thresholds.items():
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"threshold for {label!r} must be in [0, 1], got {value}")

@@ -13,7 +13,13 @@ import numpy as np
 import torch
 from transformers import AutoConfig, AutoTokenizer
 
-from stages.backends import TorchScorer, load_scorer, resolve_backend
+from stages.backends import (
+    LAYER_MEANS,
+    OnnxScorer,
+    TorchScorer,
+    load_scorer,
+    resolve_backend,
+)
 from stages.batching import CPU_PASS_OVERHEAD_TOKENS, length_batches
 from stages.errors import ModelDirError, StageError
 from stages.labels import CRISIS, NOT_CRISIS
@@ -22,6 +28,9 @@ from stages.normalize import model_text
 from stages.results import StageResult
 from stages.truncation import head_tail_chars, head_tail_ids, windows
 
+# Windows whose kept layer states stay in memory for a head (about 4.6 KB each for three
+# MiniLM layers); the batch just scored is always kept whole.
+MEMO_WINDOWS = 4096
 _SPECIAL: weakref.WeakKeyDictionary[Any, tuple[list[int], list[int]]] = weakref.WeakKeyDictionary()
 
 
@@ -189,6 +198,10 @@ class TransformerStage:
             and tokens.join(self.tokenizer, inner * self._shared_windows, self.card.head_fraction)
             else None
         )
+        self._kept_layers: tuple[int, ...] = ()
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memo_windows = 0
+        self._lock = threading.Lock()
 
     @property
     def model(self) -> Any:
@@ -196,6 +209,24 @@ class TransformerStage:
         if not isinstance(self.scorer, TorchScorer):
             raise AttributeError(f"stage {self.name!r} runs on {self.backend}, not PyTorch")
         return self.scorer.model
+
+    def share_layers(self, layers: Sequence[int]) -> None:
+        """Keep these layers' mean-pooled states of the texts this stage scores, for a head.
+
+        A head stage (``stages.head``) on this encoder then reads them instead of running the
+        encoder again: one forward pass serves both stages.
+        """
+        wanted = tuple(layers)
+        if isinstance(self.scorer, OnnxScorer) and not self.scorer.has_layer_means:
+            raise ModelDirError(
+                f"{self.scorer.path} has no {LAYER_MEANS} output for a head to read (exported "
+                f"before heads could share the pass): run `triage export {self.source}`"
+            )
+        if self._kept_layers and self._kept_layers != wanted:
+            raise ValueError(
+                f"stage {self.name!r} already keeps layers {self._kept_layers}, not {wanted}"
+            )
+        self._kept_layers = wanted
 
     def probabilities(
         self, texts: Sequence[str], max_windows: int | None = None
@@ -206,24 +237,14 @@ class TransformerStage:
         with the highest crisis probability (crisis stages) or the mean (others) is kept.
         """
         n_windows = max_windows or self.card.max_windows
-        if self.tokens is not None and n_windows <= self._shared_windows:
-            per_text = wrap_windows(
-                self.tokenizer,
-                self.tokens.ids(texts),
-                self.max_length,
-                self.card.head_fraction,
-                n_windows,
-            )
-        else:
-            per_text = encode_windows(
-                self.tokenizer, texts, self.max_length, self.card.head_fraction, n_windows
-            )
-        flat = [w for ws in per_text for w in ws]
-        rows = self._score_ids(flat)
-        out, k = [], 0
+        per_text = self._windows(texts, n_windows)
+        keep = bool(self._kept_layers) and n_windows == self.card.max_windows
+        rows, features = self._score_windows(per_text, keep)
+        if keep:
+            self._remember(texts, features)
         crisis = self.card.labels.index(CRISIS) if self.card.task == "crisis" else None
-        for ws in per_text:
-            chunk, k = rows[k : k + len(ws)], k + len(ws)
+        out = []
+        for chunk in rows:
             if len(chunk) == 1:
                 out.append(chunk[0])
             elif crisis is not None:
@@ -232,44 +253,123 @@ class TransformerStage:
                 out.append([sum(col) / len(chunk) for col in zip(*chunk, strict=True)])
         return out
 
-    def _score_ids(self, ids: list[list[int]]) -> list[list[float]]:
+    def layer_features(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Per text, [windows, kept layers x hidden]: the states kept by ``share_layers``.
+
+        Texts this stage has just scored are read from memory; others are scored now.
+        """
+        if not self._kept_layers:
+            raise StageError(f"stage {self.name!r} keeps no layers: call share_layers first")
+        with self._lock:
+            found = {t: self._memo[t] for t in texts if t in self._memo}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            _, features = self._score_windows(self._windows(missing, self.card.max_windows), True)
+            found.update(zip(missing, features, strict=True))
+            self._remember(missing, features)
+        return [found[t] for t in texts]
+
+    def forget(self) -> None:
+        """Drop the layer states kept for a head (benchmarks time the pass itself)."""
+        with self._lock:
+            self._memo.clear()
+            self._memo_windows = 0
+
+    def _windows(self, texts: Sequence[str], n_windows: int) -> list[list[list[int]]]:
+        if self.tokens is not None and n_windows <= self._shared_windows:
+            return wrap_windows(
+                self.tokenizer,
+                self.tokens.ids(texts),
+                self.max_length,
+                self.card.head_fraction,
+                n_windows,
+            )
+        return encode_windows(
+            self.tokenizer, texts, self.max_length, self.card.head_fraction, n_windows
+        )
+
+    def _score_windows(
+        self, per_text: list[list[list[int]]], keep: bool
+    ) -> tuple[list[list[list[float]]], list[np.ndarray]]:
+        """Probabilities per window of each text, and (``keep``) the kept layers' states."""
+        flat = [w for ws in per_text for w in ws]
+        probs, means = self._score_ids(flat, keep)
+        rows, features, k = [], [], 0
+        for ws in per_text:
+            rows.append(probs[k : k + len(ws)])
+            if keep:
+                assert means is not None
+                chunk = means[k : k + len(ws)][:, self._kept_layers, :]
+                features.append(chunk.reshape(len(ws), -1))
+            k += len(ws)
+        return rows, features
+
+    def _remember(self, texts: Sequence[str], features: list[np.ndarray]) -> None:
+        # Bounded, but never below the batch just scored: the head asks for it next.
+        with self._lock:
+            for text, f in zip(texts, features, strict=True):
+                old = self._memo.pop(text, None)
+                self._memo_windows += len(f) - (len(old) if old is not None else 0)
+                self._memo[text] = f
+            while self._memo_windows > MEMO_WINDOWS and len(self._memo) > len(texts):
+                _, dropped = self._memo.popitem(last=False)
+                self._memo_windows -= len(dropped)
+
+    def _score_ids(
+        self, ids: list[list[int]], layer_means: bool = False
+    ) -> tuple[list[list[float]], np.ndarray | None]:
         # Length-bucketed batches padded to their longest: short chat messages cost little.
         overhead = CPU_PASS_OVERHEAD_TOKENS if self.device.type == "cpu" else None
         out: list[list[float]] = [[] for _ in ids]
+        means: np.ndarray | None = None
         for chunk in length_batches([len(i) for i in ids], self.batch_size, overhead):
             batch = self.tokenizer.pad({"input_ids": [ids[i] for i in chunk]}, return_tensors="np")
-            logits = self.scorer(
-                batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64)
+            logits, chunk_means = self.scorer(
+                batch["input_ids"].astype(np.int64),
+                batch["attention_mask"].astype(np.int64),
+                layer_means=layer_means,
             )
-            if not np.isfinite(logits).all():
+            if not np.isfinite(logits).all() or (
+                chunk_means is not None and not np.isfinite(chunk_means).all()
+            ):
                 raise StageError(f"stage {self.name!r} produced non-finite scores")
-            shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-            probs = (shifted / shifted.sum(axis=-1, keepdims=True)).tolist()
-            for i, row in zip(chunk, probs, strict=True):
+            for i, row in zip(chunk, softmax(logits).tolist(), strict=True):
                 out[i] = row
-        return out
+            if chunk_means is not None:
+                if means is None:
+                    means = np.empty((len(ids), *chunk_means.shape[1:]), dtype=np.float32)
+                means[chunk] = chunk_means
+        return out, means
 
     def predict(self, texts: Sequence[str]) -> list[StageResult]:
         """Score each text and label it with the card's thresholds."""
-        return [self._result(row) for row in self.probabilities(texts)]
+        return [label_result(self.name, self.card, row) for row in self.probabilities(texts)]
 
-    def _result(self, row: list[float]) -> StageResult:
-        scores = dict(zip(self.card.labels, row, strict=True))
-        if self.card.task == "crisis":
-            threshold = self.card.thresholds.get(CRISIS, 0.5)
-            is_crisis = scores[CRISIS] >= threshold
-            return StageResult(
-                stage=self.name,
-                label=CRISIS if is_crisis else NOT_CRISIS,
-                scores={CRISIS: scores[CRISIS]},
-                threshold=threshold,
-            )
-        label = max(scores, key=scores.__getitem__)
-        threshold = self.card.thresholds.get(label, 0.0)
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax."""
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def label_result(name: str, card: StageCard, row: list[float]) -> StageResult:
+    """A stage result from one text's probabilities and the card's thresholds."""
+    scores = dict(zip(card.labels, row, strict=True))
+    if card.task == "crisis":
+        threshold = card.thresholds.get(CRISIS, 0.5)
+        is_crisis = scores[CRISIS] >= threshold
         return StageResult(
-            stage=self.name,
-            label=label,
-            scores=scores,
+            stage=name,
+            label=CRISIS if is_crisis else NOT_CRISIS,
+            scores={CRISIS: scores[CRISIS]},
             threshold=threshold,
-            confident=scores[label] >= threshold,
         )
+    label = max(scores, key=scores.__getitem__)
+    threshold = card.thresholds.get(label, 0.0)
+    return StageResult(
+        stage=name,
+        label=label,
+        scores=scores,
+        threshold=threshold,
+        confident=scores[label] >= threshold,
+    )

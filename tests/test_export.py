@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from tiny_models import tiny_stage
 
 from stages.backends import onnx_path, resolve_backend
@@ -65,3 +66,29 @@ def test_demo_exports_its_models_so_the_default_path_runs_onnx_side_by_side(
     )
     assert triage.crisis_stage.backend == "onnx" and triage._beside is not None  # type: ignore[attr-defined]
     assert triage.route("i want to kill myself").human
+
+
+@pytest.mark.slow
+def test_demo_trains_stage_two_as_a_head_that_reads_stage_ones_onnx_pass(
+    tmp_path: Path,
+) -> None:
+    from stages.head import HeadStage
+    from triage import Triage
+    from triage.cli import ensure_demo_models
+
+    crisis = tiny_stage(tmp_path / "crisis", "crisis", thresholds={"crisis": 0.99})
+    support = tmp_path / "support"
+    ensure_demo_models(crisis, support)  # stage one present: only stage two's head is trained
+    assert (support / "head.safetensors").exists() and not onnx_path(support, "onnx").exists()
+    assert onnx_path(crisis, "onnx").exists()
+    triage = Triage(
+        crisis_model=str(crisis),
+        support_model=str(support),
+        state_dir=tmp_path / "state",
+        device="cpu",
+        threads=2,
+    )
+    assert triage.crisis_stage.backend == "onnx"  # type: ignore[attr-defined]
+    assert isinstance(triage.support_stage, HeadStage) and triage.support_stage.shares_pass
+    assert triage._beside is None
+    assert triage.route("thank you, that helped a lot").support is not None

@@ -148,3 +148,33 @@ def test_train_support_stage_loads_into_triage(
     )
     d = triage.route("thank you so much for the help")
     assert set(d.support_scores) == set(StageCard.load(out).labels)
+
+
+def test_train_support_head_on_stage_one_then_route_with_one_pass(
+    tmp_path: Path, tiny_base: Path
+) -> None:
+    from stages.head import HEAD_FILE, HeadStage
+    from training.head import default_layers
+    from training.pipeline import build_config, train_and_tune
+
+    assert default_layers(6) == [2, 4, 6] and default_layers(12) == [4, 8, 12]
+    crisis = tmp_path / "crisis"
+    shutil.copytree(tiny_base, crisis)
+    cfg = build_config("support", tmp_path / "support", "demo", encoder=crisis)
+    cfg = cfg.model_copy(update={"max_train_examples": 300, "max_eval_examples": 200})
+    thresholds = train_and_tune(cfg, data_dir())
+    card = StageCard.load(tmp_path / "support")
+    assert card.encoder == "../crisis" and card.head_layers == [1]
+    assert card.thresholds == thresholds and set(thresholds) == set(card.labels)
+    assert (tmp_path / "support" / HEAD_FILE).exists()
+    assert not (tmp_path / "support" / "config.json").exists()  # no checkpoint of its own
+    assert load_stage(tmp_path / "support").card.task == "support"
+    triage = Triage(
+        crisis_model=str(crisis),
+        support_model=str(tmp_path / "support"),
+        state_dir=tmp_path / "state",
+        device="cpu",
+    )
+    assert isinstance(triage.support_stage, HeadStage) and triage.support_stage.shares_pass
+    d = triage.route("thank you so much for the help")
+    assert set(d.support_scores) == set(card.labels)

@@ -6,7 +6,12 @@ import shutil
 from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer, DistilBertConfig, DistilBertForSequenceClassification
+from transformers import (
+    AutoConfig,
+    AutoTokenizer,
+    DistilBertConfig,
+    DistilBertForSequenceClassification,
+)
 
 from stages.labels import CRISIS_LABELS, SUPPORT_LABELS
 from stages.model_dir import StageCard
@@ -52,4 +57,36 @@ def tiny_stage(
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     StageCard(task=task, labels=labels, thresholds=thresholds or {}, max_length=64).save(directory)
+    return directory
+
+
+def tiny_head(directory: Path, encoder: Path, *, seed: int = 0, scale: float = 5.0) -> Path:
+    """Write a support head (random weights) on the tiny encoder at ``encoder``."""
+    import os
+
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from stages.head import HEAD_FILE
+
+    labels = list(SUPPORT_LABELS)
+    hidden = AutoConfig.from_pretrained(encoder).hidden_size
+    rng = np.random.default_rng(seed)
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    weights = {
+        "weight": (rng.standard_normal((len(labels), hidden)) * scale).astype(np.float32),
+        "bias": np.zeros(len(labels), dtype=np.float32),
+    }
+    save_file(weights, str(directory / HEAD_FILE))
+    card = StageCard.load(encoder)
+    StageCard(
+        task="support",
+        labels=labels,
+        max_length=card.max_length,
+        max_windows=card.max_windows,
+        encoder=os.path.relpath(encoder.resolve(), directory.resolve()),
+        head_layers=[1],
+    ).save(directory)
     return directory

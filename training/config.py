@@ -17,6 +17,11 @@ class TrainConfig(BaseModel):
     base: str | None = Field(
         default=None, description="Checkpoint name or path; None: distilbert, else offline MiniLM."
     )
+    encoder: Path | None = Field(
+        default=None,
+        description="Support task: train a linear head on this stage directory's encoder "
+        "(both stages then share one forward pass) instead of fine-tuning a model.",
+    )
     max_length: int = Field(default=256, ge=16, le=4096)
     head_fraction: float = Field(default=0.25, ge=0.0, le=1.0)
     epochs: float = Field(default=3.0, gt=0)

@@ -23,6 +23,7 @@ from sklearn.metrics import (  # noqa: E402
     roc_auc_score,
 )
 
+from stages.head import HeadStage, load_model_stage
 from stages.labels import CRISIS
 from stages.model_dir import StageCard
 from stages.safety_net import SafetyNet
@@ -32,18 +33,20 @@ from training.tasks import TaskData
 from training.thresholds import crisis_threshold, support_thresholds
 
 
-def load_stage(model_dir: Path, device: str = "auto", batch_size: int = 64) -> TransformerStage:
-    """The stage for a model directory."""
-    return TransformerStage("eval", model_dir, device=device, batch_size=batch_size)
+def load_stage(
+    model_dir: Path, device: str = "auto", batch_size: int = 64
+) -> TransformerStage | HeadStage:
+    """The stage for a model directory (a whole model or a head on another's encoder)."""
+    return load_model_stage("eval", model_dir, device=device, batch_size=batch_size)
 
 
-def probabilities(stage: TransformerStage, texts: list[str]) -> np.ndarray:
+def probabilities(stage: TransformerStage | HeadStage, texts: list[str]) -> np.ndarray:
     """Class probabilities, one row per text."""
     return np.array(stage.probabilities(texts)) if texts else np.zeros((0, len(stage.card.labels)))
 
 
 def crisis_scores(
-    stage: TransformerStage, texts: list[str], max_windows: int | None = None
+    stage: TransformerStage | HeadStage, texts: list[str], max_windows: int | None = None
 ) -> np.ndarray:
     """Stage one's crisis probability per text."""
     if not texts:
@@ -124,15 +127,23 @@ def expected_calibration_error(
     return float(ece), table
 
 
-def latency(stage: TransformerStage, texts: list[str], n: int = 100) -> dict[str, float | str]:
-    """Median per-message time at batch 1 and throughput at batch 32 (this machine)."""
+def latency(
+    stage: TransformerStage | HeadStage, texts: list[str], n: int = 100
+) -> dict[str, float | str]:
+    """Median per-message time at batch 1 and throughput at batch 32 (this machine).
+
+    A head is timed with its encoder's pass, as if it ran alone (in routing it shares it).
+    """
     sample = (texts * (n // max(len(texts), 1) + 1))[:n]
+    forget = stage.encoder.forget if isinstance(stage, HeadStage) else (lambda: None)
     stage.probabilities(sample[:5])
     times = []
     for t in sample:
+        forget()
         start = time.perf_counter()
         stage.probabilities([t])
         times.append(time.perf_counter() - start)
+    forget()
     start = time.perf_counter()
     for i in range(0, len(sample), 32):
         stage.probabilities(sample[i : i + 32])
@@ -299,7 +310,7 @@ def crisis_report(
 ) -> dict[str, Any]:
     """Stage one's crisis report: recall, flag rates, AUC, obfuscation, misses by kind."""
     out.mkdir(parents=True, exist_ok=True)
-    stage = load_stage(model_dir, device)
+    stage = TransformerStage("eval", model_dir, device=device, batch_size=64)
     net = SafetyNet()
     threshold = stage.card.thresholds.get(CRISIS, 0.5)
     s = {name: ds["text"] for name, ds in data.slices.items()}

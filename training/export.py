@@ -10,27 +10,51 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from stages.backends import ONNX_DIR, onnx_path
+from stages.backends import LAYER_MEANS, ONNX_DIR, masked_layer_means, onnx_path
 from stages.labels import CRISIS
 from stages.transformer import TransformerStage
 
 OPSET = 17
 
 
+class _WithLayerMeans(torch.nn.Module):
+    """The classifier's logits and every layer's mean-pooled states (for heads sharing it)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.model(
+            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True
+        )
+        return out.logits, masked_layer_means(out.hidden_states, attention_mask)
+
+
 def export_onnx(model_dir: Path, *, quantize: bool = True) -> list[Path]:
-    """Write ``onnx/model.onnx`` (and ``onnx/model.int8.onnx``) inside a stage directory."""
+    """Write ``onnx/model.onnx`` (and ``onnx/model.int8.onnx``) inside a stage directory.
+
+    The graphs output the logits and ``layer_means``, so a head stage can share the pass.
+    """
     model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
     fp32 = onnx_path(model_dir, "onnx")
     fp32.parent.mkdir(exist_ok=True)
     dummy = torch.ones(2, 8, dtype=torch.long)
     axes = {0: "batch", 1: "tokens"}
     torch.onnx.export(
-        model,
+        _WithLayerMeans(model),
         (dummy, torch.ones_like(dummy)),
         str(fp32),
         input_names=["input_ids", "attention_mask"],
-        output_names=["logits"],
-        dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}},
+        output_names=["logits", LAYER_MEANS],
+        dynamic_axes={
+            "input_ids": axes,
+            "attention_mask": axes,
+            "logits": {0: "batch"},
+            LAYER_MEANS: {0: "batch"},
+        },
         opset_version=OPSET,
         dynamo=False,  # the TorchScript exporter handles dynamic batch and length in one graph
     )

@@ -9,6 +9,7 @@ from typing import Any
 from training.config import TrainConfig
 from training.evaluate import tune
 from training.finetune import train
+from training.head import train_head
 from training.recipes import CPU, DEMO, FULL
 from training.tasks import load_task
 
@@ -23,7 +24,11 @@ def build_config(task: str, output: Path, recipe: str = "full", **overrides: Any
     if task not in book:
         raise ValueError(f"recipe {recipe!r} has no task {task!r}; choose from {sorted(book)}")
     given = {k: v for k, v in overrides.items() if v is not None}
-    return TrainConfig(task=task, output_dir=output, **(book[task] | given))
+    # A head on another stage's encoder has its own sizes: it trains in seconds, not minutes.
+    key = f"{task}_head" if given.get("encoder") is not None else task
+    if key not in book:
+        raise ValueError(f"recipe {recipe!r} has no {key!r} entry; choose from {sorted(book)}")
+    return TrainConfig(task=task, output_dir=output, **(book[key] | given))
 
 
 def train_and_tune(
@@ -39,5 +44,5 @@ def train_and_tune(
     elif cfg.task == "support":
         options["rule"] = cfg.multi_label_rule
     data = load_task(cfg.task, data_root, **options)
-    out = train(cfg, data, progress=progress)
+    out = train_head(cfg, data, progress) if cfg.encoder else train(cfg, data, progress=progress)
     return tune(out, data, target_recall=cfg.target_recall, target_precision=cfg.target_precision)

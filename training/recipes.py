@@ -26,6 +26,8 @@ DEMO: dict[str, dict[str, Any]] = {
         "max_train_examples": 4000,
         "max_eval_examples": 800,
     },
+    # Stage two as a head on stage one's encoder (`--encoder`): features, then a regression.
+    "support_head": {"max_train_examples": 20000, "max_eval_examples": 3000},
 }
 
 # A stronger stage one that still fits a 2-core CPU in about 20 minutes (all crisis posts).
@@ -47,6 +49,7 @@ CPU: dict[str, dict[str, Any]] = {
         "max_train_examples": 12000,
         "max_eval_examples": 1000,
     },
+    "support_head": {},
     "dair_emotion": {
         "max_length": 64,
         "epochs": 1.0,
@@ -74,6 +77,7 @@ FULL: dict[str, dict[str, Any]] = {
         "goemotions_train": 20000,
     },
     "support": {"max_length": 128, "epochs": 4.0, "batch_size": 64, "learning_rate": 5e-5},
+    "support_head": {},
     # MiniLM-L6 wants a higher rate than DistilBERT: 5e-5 x 4 epochs gave 0.9225, this 0.930.
     "dair_emotion": {
         "max_length": 96,

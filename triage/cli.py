@@ -75,6 +75,11 @@ def train(
     task: str = typer.Option(..., help="crisis, support, dair_emotion or tweeteval_emotion."),
     output: Path = typer.Option(..., help="Model directory to write."),
     base: str | None = typer.Option(None, help="Base checkpoint name or path (default: auto)."),
+    encoder: Path | None = typer.Option(
+        None,
+        help="Support task: train a head on this stage-one directory's encoder (one forward "
+        "pass for both stages) instead of fine-tuning a model of its own.",
+    ),
     recipe: str = typer.Option("full", help="full (GPU), cpu (about 20 min) or demo (minutes)."),
     max_length: int | None = typer.Option(None, help="Tokens per text (head+tail truncation)."),
     epochs: float | None = typer.Option(None, help="Training epochs."),
@@ -109,6 +114,7 @@ def train(
             output,
             recipe,
             base=base,
+            encoder=encoder,
             seed=seed,
             target_recall=target_recall,
             max_length=max_length,
@@ -216,10 +222,15 @@ def _export(
     model_dir: Path, quantize: bool, validate_on: int, data_dir: Path | None
 ) -> dict[str, Any] | None:
     """Write the ONNX graphs; compare them with PyTorch on validation texts if asked."""
+    from stages.head import encoder_dir_of
     from stages.model_dir import StageCard
     from training.export import export_onnx, validate
     from training.tasks import load_task
 
+    encoder = encoder_dir_of(model_dir)
+    if encoder is not None:  # a head has no graph: it reads its encoder's
+        console.print(f"{model_dir} is a head on {encoder}: exporting that encoder")
+        model_dir = encoder
     for path in export_onnx(model_dir, quantize=quantize):
         console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     if not validate_on:
@@ -245,17 +256,23 @@ def route(
 def ensure_demo_models(crisis: Path, support: Path) -> None:
     """Train the small demo models (offline base encoder) where they are missing.
 
-    Each is also exported to fp32 ONNX, which the default backend then runs on CPU
+    Stage two is a head on stage one's encoder, so routing costs one encoder pass. The
+    encoder is also exported to fp32 ONNX, which the default backend then runs on CPU
     (about twice as fast as PyTorch here, same scores; see README "Speed").
     """
-    from stages.backends import onnx_path
+    from stages.backends import LAYER_MEANS, onnx_outputs, onnx_path
+    from stages.head import encoder_dir_of
     from training.pipeline import build_config
 
     for task, out in (("crisis", crisis), ("support", support)):
         if not (out / "triage_stage.yaml").exists():
             console.print(f"[bold]no {task} model in {out}: training the demo recipe[/bold]")
-            _train(build_config(task, out, "demo"), None)
-        if not onnx_path(out, "onnx").exists():
+            head_on = {"encoder": crisis} if task == "support" else {}
+            _train(build_config(task, out, "demo", **head_on), None)
+        if encoder_dir_of(out) is not None:
+            continue  # a head: its encoder's graph serves it
+        graph = onnx_path(out, "onnx")
+        if not graph.exists() or LAYER_MEANS not in onnx_outputs(graph):
             report = _export(out, quantize=False, validate_on=100, data_dir=None)
             if report is not None:
                 console.print(

@@ -35,6 +35,7 @@ from policies.schema import Policy
 from review_queue.store import CaseStore, DatabaseUnavailableError
 from stages.attribution import crisis_evidence
 from stages.backends import resolve_backend
+from stages.head import encoder_dir_of, load_model_stage, same_dir
 from stages.labels import CRISIS
 from stages.language_guard import LanguageGuard
 from stages.protocol import Stage
@@ -116,8 +117,16 @@ class Triage:
         if self.policy.rules.unverified_language:  # load its models now, not on a first message
             self._language_guard(self.policy)
         self.safety_net: Stage = SafetyNet(load_phrase_lists(s.phrases_path))
+        # Stage two as a head on stage one's encoder reads stage one's pass: nothing to run
+        # beside it. Otherwise its backend is that of the model it runs.
+        support_encoder = encoder_dir_of(s.support_model)
+        shared = support_encoder is not None and same_dir(s.crisis_model, support_encoder)
         parallel, threads = s.stage_threads(
-            [resolve_backend(s.backend, m, device) for m in (s.crisis_model, s.support_model)]
+            [
+                resolve_backend(s.backend, m, device)
+                for m in (s.crisis_model, support_encoder or s.support_model)
+            ],
+            shared=shared,
         )
         # Stage two may run beside stage one in this one worker thread.
         self._beside = ThreadPoolExecutor(1, thread_name_prefix="stage-two") if parallel else None
@@ -128,9 +137,10 @@ class Triage:
             "threads": threads,
             "tokens": SharedTokens(),  # both stages usually share a vocabulary: tokenise once
         }
-        self.crisis_stage: Stage = TransformerStage("crisis", s.crisis_model, **self._stage_options)
-        self.support_stage: Stage = TransformerStage(
-            "support", s.support_model, **self._stage_options
+        crisis = TransformerStage("crisis", s.crisis_model, **self._stage_options)
+        self.crisis_stage: Stage = crisis
+        self.support_stage: Stage = load_model_stage(
+            "support", s.support_model, encoder=crisis, **self._stage_options
         )
         self._candidate_stages: dict[tuple[str, str], Stage] = {}
         self.conversations = ConversationMemory()
@@ -448,8 +458,11 @@ class Triage:
     def _candidate_stage(self, role: str, name_or_path: str) -> Stage:
         key = (role, name_or_path)
         if key not in self._candidate_stages:
-            self._candidate_stages[key] = TransformerStage(
-                role, name_or_path, **self._stage_options
+            live = self.crisis_stage if isinstance(self.crisis_stage, TransformerStage) else None
+            self._candidate_stages[key] = (
+                TransformerStage(role, name_or_path, **self._stage_options)
+                if role == "crisis"
+                else load_model_stage(role, name_or_path, encoder=live, **self._stage_options)
             )
         return self._candidate_stages[key]
 

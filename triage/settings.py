@@ -99,13 +99,18 @@ class Settings(BaseSettings):
 
         return resolve_device(self.device)
 
-    def stage_threads(self, backends: Sequence[str]) -> tuple[bool, int | None]:
+    def stage_threads(
+        self, backends: Sequence[str], *, shared: bool = False
+    ) -> tuple[bool, int | None]:
         """Whether the two stages run side by side, and the threads each stage may use.
 
         On few cores two single-threaded ONNX runs side by side finish sooner than two
         multi-threaded runs in turn (reports/bench-inference.md). PyTorch keeps one
-        process-wide thread pool, so its stages run in turn.
+        process-wide thread pool, so its stages run in turn. Stages that ``shared`` one
+        encoder pass have nothing to run side by side.
         """
+        if shared:
+            return False, self.threads
         cores = (
             len(os.sched_getaffinity(0))
             if hasattr(os, "sched_getaffinity")
