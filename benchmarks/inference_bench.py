@@ -1,14 +1,16 @@
 """Inference benchmark: route() latency, route_many throughput, memory and accuracy per backend.
 
 Each backend runs in its own process (so its resident memory is its own) on the same messages:
-a sample of the GoEmotions test split (realistic chat length). ``onnx+in-turn`` is the fp32
-ONNX graph with the two stages run one after the other (``parallel_stages=False``), to show
-what running stage two beside stage one buys. Accuracy cost is measured in the
-same run against PyTorch fp32: support weighted F1 on GoEmotions test messages and stage-one
-recall on validation r/SuicideWatch posts. Exports the ONNX graphs first when missing.
+a sample of the GoEmotions test split (realistic chat length). With ``--two-encoders DIR``
+(a stage two fine-tuned as a model of its own) the run adds ``onnx+two-encoders``: fp32
+ONNX with that stage two beside stage one, as routing ran before stage two became a head on
+stage one's encoder. Accuracy cost is measured in the same run against the first backend:
+support weighted F1 on GoEmotions test messages and stage-one recall on validation
+r/SuicideWatch posts. Exports the ONNX graphs first when missing.
 Writes reports/bench-inference[-gpu].json and .md and prints the table.
 
     .venv/bin/python benchmarks/inference_bench.py [--models models] [--device cpu|cuda]
+        [--two-encoders models/support-finetuned]
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-CPU_BACKENDS = ["torch", "onnx+in-turn", "onnx", "onnx-int8"]
+CPU_BACKENDS = ["torch", "onnx", "onnx-int8"]
 GPU_BACKENDS = ["torch", "torch-fp16", "torch-bf16"]
 CPU_BATCHES = [1, 8, 32, 128]
 GPU_BATCHES = [1, 32, 128, 512, 2048]
@@ -49,19 +51,20 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     """One backend, in this process."""
     from sklearn.metrics import f1_score
 
+    from stages.head import HeadStage
     from stages.labels import CRISIS
     from training.data import data_dir
     from training.tasks import crisis_task, support_task
     from triage import Triage
 
     backend, _, mode = args.backend.partition("+")
+    support = args.two_encoders if mode == "two-encoders" else args.models / "support"
     triage = Triage(
         crisis_model=str(args.models / "crisis"),
-        support_model=str(args.models / "support"),
+        support_model=str(support),
         state_dir=Path(tempfile.mkdtemp(prefix="triage-bench-")),
         device=args.device,
         backend=backend,
-        parallel_stages=False if mode == "in-turn" else None,
         threads=args.threads,
         batch_size=args.batch_size,
     )
@@ -107,7 +110,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     flags = [r.label == CRISIS for r in triage.crisis_stage.predict(sw)]
     return {
         "backend": triage.crisis_stage.backend,  # type: ignore[attr-defined]
-        "stages_side_by_side": triage._beside is not None,
+        "stage_two": (
+            "head on stage one's pass"
+            if isinstance(triage.support_stage, HeadStage)
+            else "own model" + (", beside stage one" if triage._beside else "")
+        ),
         "route_ms": _ms(route),
         "stages_ms": _ms(stages),
         "route_many_msgs_per_s": throughput,
@@ -130,14 +137,21 @@ def _machine(device: str) -> str:
     )
 
 
-def _export_missing(models: Path) -> None:
-    from stages.backends import onnx_path
+def _export_missing(models: list[Path]) -> None:
+    from stages.backends import LAYER_MEANS, onnx_outputs, onnx_path
+    from stages.head import encoder_dir_of
     from training.export import export_onnx
 
-    for stage in ("crisis", "support"):
-        if not onnx_path(models / stage, "onnx-int8").exists():
-            print(f"exporting {models / stage} to ONNX", flush=True)
-            export_onnx(models / stage)
+    for model in models:
+        model = encoder_dir_of(model) or model  # a head runs on its encoder's graph
+        graph = onnx_path(model, "onnx")
+        if not (
+            onnx_path(model, "onnx-int8").exists()
+            and graph.exists()
+            and LAYER_MEANS in onnx_outputs(graph)
+        ):
+            print(f"exporting {model} to ONNX", flush=True)
+            export_onnx(model)
 
 
 def main() -> None:
@@ -150,6 +164,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300, help="Messages for the latency runs.")
     parser.add_argument("--accuracy-n", type=int, default=1000, help="Test messages for F1.")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--two-encoders", type=Path, default=None, help="A stage two with a model of its own."
+    )
     parser.add_argument("--batch-size", type=int, default=None, help="Model batch (Settings).")
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument("--backend", help=argparse.SUPPRESS)  # child mode
@@ -161,8 +178,11 @@ def main() -> None:
         print(json.dumps(measure(args)))
         return
     backends = args.backends or (GPU_BACKENDS if gpu else CPU_BACKENDS)
+    if args.two_encoders and not args.backends:
+        backends = [*backends, "onnx+two-encoders"]
     if any(b.startswith("onnx") for b in backends):
-        _export_missing(args.models)
+        stages = [args.models / "crisis", args.models / "support"]
+        _export_missing(stages + ([args.two_encoders] if args.two_encoders else []))
     runs = {}
     for backend in backends:
         print(f"measuring {backend}", flush=True)
@@ -172,6 +192,8 @@ def main() -> None:
         child += ["--batches", *map(str, args.batches)]
         if args.threads:
             child += ["--threads", str(args.threads)]
+        if args.two_encoders:
+            child += ["--two-encoders", str(args.two_encoders)]
         done = subprocess.run(child, check=True, capture_output=True, text=True)
         runs[backend] = json.loads(done.stdout.strip().splitlines()[-1])
     base = runs[backends[0]]
@@ -225,7 +247,7 @@ def _table(runs: dict[str, Any], base: dict[str, Any], batches: list[int]) -> st
                 ratio=True,
                 lower=False,
             )
-    out += row("stage two beside stage one", lambda r: "yes" if r["stages_side_by_side"] else "no")
+    out += row("stage two", lambda r: r["stage_two"])
     out += row("RSS after load, MB", lambda r: r["rss_mb_after_load"])
     out += row("support weighted F1 (GoEmotions test)", lambda r: r["support_weighted_f1"])
     out += row("crisis recall (val r/SuicideWatch)", lambda r: r["crisis_recall_suicidewatch"])

@@ -4,7 +4,7 @@ The cost model behind length-bucketed batching (``stages/batching.py``): a fixed
 plus a cost per padded token. Fits both by least squares (relative error) over the grid and writes
 reports/bench-pass-cost.json and .md.
 
-    .venv/bin/python benchmarks/pass_cost.py [--model models/support] [--backend onnx]
+    .venv/bin/python benchmarks/pass_cost.py [--model models/crisis] [--backend onnx]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ LENGTHS = [8, 16, 32, 64]
 def main() -> None:
     """Time the grid, fit fixed + per-token cost, write the report."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", type=Path, default=Path("models/support"))
+    parser.add_argument("--model", type=Path, default=Path("models/crisis"))
     parser.add_argument("--backend", default="onnx", choices=["torch", "onnx", "onnx-int8"])
     parser.add_argument("--out", type=Path, default=Path("reports"))
     args = parser.parse_args()

@@ -13,9 +13,9 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import text
+from sqlalchemy import Connection, insert, text
 from sqlmodel import Session, col, select
 
 from review_queue.models import AuditRecord, utcnow
@@ -59,34 +59,49 @@ class AuditEvent:
     at: str | None = None
 
 
-def append(session: Session, events: list[AuditEvent]) -> AuditRecord | None:
+class Head(NamedTuple):
+    """The newest record of the chain: what the anchor file keeps."""
+
+    seq: int
+    hash: str
+
+
+# Core statements, not ORM objects: a decision is appended on every route() call, and the
+# unit of work cost more than the durable commit itself.
+_HEAD = select(AuditRecord.seq, AuditRecord.hash).order_by(col(AuditRecord.seq).desc()).limit(1)
+_INSERT = insert(AuditRecord)
+
+
+def append(conn: Session | Connection, events: list[AuditEvent]) -> Head | None:
     """Append events to the chain inside the caller's transaction; returns the new head."""
     if not events:
         return None
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    head = select(AuditRecord.seq, AuditRecord.hash).order_by(col(AuditRecord.seq).desc()).limit(1)
-    last = session.exec(head).first()
+    dialect = conn.dialect if isinstance(conn, Connection) else conn.get_bind().dialect
+    if dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    last = conn.execute(_HEAD).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-    record = None
+    rows = []
     for ev in events:
         seq += 1
         at = ev.at or utcnow().isoformat()
         payload = canonical(ev.payload)
         digest = record_hash(prev, seq, at, ev.event, ev.case_id, ev.actor, payload)
-        record = AuditRecord(
-            seq=seq,
-            at=at,
-            event=ev.event,
-            case_id=ev.case_id,
-            actor=ev.actor,
-            payload=payload,
-            prev_hash=prev,
-            hash=digest,
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "event": ev.event,
+                "case_id": ev.case_id,
+                "actor": ev.actor,
+                "payload": payload,
+                "prev_hash": prev,
+                "hash": digest,
+            }
         )
-        session.add(record)
         prev = digest
-    return record
+    conn.execute(_INSERT, rows)
+    return Head(seq, prev)
 
 
 def commit(session: Session, events: list[AuditEvent], anchor: Path) -> None:
@@ -97,7 +112,7 @@ def commit(session: Session, events: list[AuditEvent], anchor: Path) -> None:
         write_anchor(anchor, head)
 
 
-def write_anchor(path: Path, head: AuditRecord) -> None:
+def write_anchor(path: Path, head: Head) -> None:
     """Record the newest head outside the database (atomic replace); never move it back.
 
     Threads of one process commit concurrently (a web service routes on many threads): each

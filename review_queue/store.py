@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -160,12 +161,15 @@ class CaseStore:
             self.replay_spool()
 
     def _commit(self, cases: list[Case], events: list[audit.AuditEvent]) -> None:
-        with self.session() as session, session.begin():
-            for case in cases:
-                session.add(case)
-                session.add(OutboxRow(case_id=case.id))
-            session.flush()
-            head = audit.append(session, events)
+        # Core inserts in one transaction: the ORM's unit of work cost more than the commit.
+        with self.engine.begin() as conn:
+            if cases:
+                conn.execute(insert(Case), [c.model_dump() for c in cases])
+                conn.execute(
+                    insert(OutboxRow),
+                    [OutboxRow(case_id=c.id).model_dump(exclude={"id"}) for c in cases],
+                )
+            head = audit.append(conn, events)
         if head is not None:
             audit.write_anchor(self.anchor, head)
 

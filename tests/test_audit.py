@@ -86,14 +86,10 @@ def test_anchor_written_from_many_threads_ends_at_the_newest_head(tmp_path: Path
     # file, and a slower thread with an older head must not move the anchor back.
     from concurrent.futures import ThreadPoolExecutor
 
-    from review_queue.audit import write_anchor
-    from review_queue.models import AuditRecord
+    from review_queue.audit import Head, write_anchor
 
     anchor = tmp_path / "audit.head"
-    heads = [
-        AuditRecord(seq=n, at="t", event="e", actor="a", payload="{}", prev_hash="p", hash=f"h{n}")
-        for n in range(1, 401)
-    ]
+    heads = [Head(n, f"h{n}") for n in range(1, 401)]
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda h: write_anchor(anchor, h), reversed(heads)))
     assert anchor.read_text() == "400 h400\n"

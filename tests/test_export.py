@@ -27,7 +27,8 @@ def test_export_writes_graphs_that_agree_with_pytorch_and_auto_picks_fp32(
     assert resolve_backend("auto", model, "cpu") == "torch"  # nothing exported yet
     written = export_onnx(model)
     assert written == [onnx_path(model, "onnx"), onnx_path(model, "onnx-int8")]
-    # auto takes fp32 ONNX, not int8: an int8 score may depend on the rest of the batch.
+    # auto takes fp32 ONNX, not int8: int8 scores differ from the fp32 ones the thresholds
+    # were tuned on.
     assert resolve_backend("auto", model, "cpu") == "onnx"
     assert resolve_backend("auto", model, "cuda") == "torch"
 
@@ -35,7 +36,8 @@ def test_export_writes_graphs_that_agree_with_pytorch_and_auto_picks_fp32(
     fp32 = report["onnx"]
     assert fp32["max_abs_prob_diff"] < 1e-4 and fp32["label_agreement"] == 1.0
     assert fp32["alone_vs_batch_max_abs_prob_diff"] < 1e-4
-    assert 0.0 <= report["onnx-int8"]["alone_vs_batch_label_agreement"] <= 1.0
+    # int8 runs each sequence alone: its activation scales never see the rest of the batch.
+    assert report["onnx-int8"]["alone_vs_batch_max_abs_prob_diff"] < 1e-6
     assert (model / "onnx" / "validation.json").exists()
 
     torch_stage = TransformerStage("support", model, backend="torch")
@@ -55,7 +57,7 @@ def test_demo_exports_its_models_so_the_default_path_runs_onnx_side_by_side(
     support = tiny_stage(tmp_path / "support", "support")
     ensure_demo_models(crisis, support)  # present already: not retrained, only exported
     assert onnx_path(crisis, "onnx").exists() and onnx_path(support, "onnx").exists()
-    assert not onnx_path(support, "onnx-int8").exists()  # int8 stays opt-in
+    assert onnx_path(support, "onnx-int8").exists()  # for backend onnx-int8; auto stays fp32
     assert (support / "onnx" / "validation.json").exists()
     triage = Triage(
         crisis_model=str(crisis),
