@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import resource
 import subprocess
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from machine import describe_cpu
 
 CPU_BACKENDS = ["torch", "onnx", "onnx-int8"]
 GPU_BACKENDS = ["torch", "torch-fp16", "torch-bf16"]
@@ -131,10 +130,7 @@ def _machine(device: str) -> str:
 
     if device == "cuda":
         return f"{torch.cuda.get_device_name()}, torch {torch.__version__}"
-    return (
-        f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads"
-    )
+    return f"{describe_cpu()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 def _export_missing(models: list[Path]) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+from machine import describe_cpu
 
 from stages.backends import load_scorer
 
@@ -55,7 +55,7 @@ def main() -> None:
     # Relative error, not absolute: chat messages make small passes, which must fit too.
     per_token, fixed = np.polyfit(padded, ms, 1, w=1 / ms)
     result = {
-        "machine": f"{platform.machine()}, one thread",
+        "machine": f"{describe_cpu()}, one thread",
         "model": str(args.model),
         "backend": args.backend,
         "grid": rows,

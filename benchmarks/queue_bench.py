@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import statistics
 import tempfile
@@ -18,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+from machine import describe_cpu
 from sqlmodel import col, select
 
 from review_queue.celery_app import make_celery
@@ -89,7 +89,7 @@ def main() -> None:
         worker.stop()
         redis_server.kill()
     result = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "machine": f"{describe_cpu()}, Python {platform.python_version()}",
         "models": str(args.models),
         "messages": total,
         "route_single_ms": {
