@@ -33,6 +33,16 @@ def models(tmp_path: Path) -> dict[str, Path]:
     return {"crisis": crisis, "support": tiny_head(tmp_path / "support", crisis)}
 
 
+def _triage(models: dict[str, Path], state: Path, **settings: object) -> Triage:
+    return Triage(
+        crisis_model=str(models["crisis"]),
+        support_model=str(models["support"]),
+        state_dir=state,
+        device="cpu",
+        **settings,
+    )
+
+
 class _Passes:
     """Counts the forward passes of a stage's scorer (the real scorer still runs)."""
 
@@ -48,13 +58,7 @@ class _Passes:
 def test_when_stage_two_is_a_head_then_routing_runs_one_encoder_pass(
     models: dict[str, Path], tmp_path: Path
 ) -> None:
-    triage = Triage(
-        crisis_model=str(models["crisis"]),
-        support_model=str(models["support"]),
-        state_dir=tmp_path / "state",
-        device="cpu",
-        threads=2,
-    )
+    triage = _triage(models, tmp_path / "state", threads=2)
     assert isinstance(triage.support_stage, HeadStage) and triage.support_stage.shares_pass
     assert triage._beside is None  # nothing to run beside stage one
     crisis = triage.crisis_stage
@@ -119,13 +123,7 @@ def test_when_the_encoder_graph_predates_heads_then_loading_says_to_export_again
         dynamo=False,
     )
     with pytest.raises(ModelDirError, match="triage export"):
-        Triage(
-            crisis_model=str(models["crisis"]),
-            support_model=str(models["support"]),
-            state_dir=tmp_path / "state",
-            device="cpu",
-            backend="onnx",
-        )
+        _triage(models, tmp_path / "state", backend="onnx")
 
 
 def test_when_the_head_does_not_fit_its_card_then_loading_fails_clearly(
@@ -144,13 +142,7 @@ def test_when_the_shared_encoder_breaks_then_both_stages_fail_safe(
     import torch
     from tests_support import assert_human
 
-    triage = Triage(
-        crisis_model=str(models["crisis"]),
-        support_model=str(models["support"]),
-        state_dir=tmp_path / "state",
-        device="cpu",
-        backend="torch",
-    )
+    triage = _triage(models, tmp_path / "state", backend="torch")
     with torch.no_grad():
         for p in triage.crisis_stage.model.parameters():  # type: ignore[attr-defined]
             p.fill_(float("nan"))
