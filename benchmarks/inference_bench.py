@@ -2,11 +2,11 @@
 
 Each backend runs in its own process (so its resident memory is its own) on the same messages:
 a sample of the GoEmotions test split (realistic chat length). With ``--two-encoders DIR``
-(a stage two fine-tuned as a model of its own) the run adds ``onnx+two-encoders``: fp32
-ONNX with that stage two beside stage one, as routing ran before stage two became a head on
-stage one's encoder. Accuracy cost is measured in the same run against the first backend:
-support weighted F1 on GoEmotions test messages and stage-one recall on validation
-r/SuicideWatch posts. Exports the ONNX graphs first when missing.
+(a stage two fine-tuned as a model of its own) the run adds ``onnx+two-encoders`` (on a GPU
+``torch-fp16+two-encoders``): that stage two beside stage one, as routing ran before stage
+two became a head on stage one's encoder. Accuracy cost is measured in the same run against
+the first backend: support weighted F1 on GoEmotions test messages and stage-one recall on
+validation r/SuicideWatch posts. Exports the ONNX graphs first when missing.
 Writes reports/bench-inference[-gpu].json and .md and prints the table.
 
     .venv/bin/python benchmarks/inference_bench.py [--models models] [--device cpu|cuda]
@@ -175,7 +175,7 @@ def main() -> None:
         return
     backends = args.backends or (GPU_BACKENDS if gpu else CPU_BACKENDS)
     if args.two_encoders and not args.backends:
-        backends = [*backends, "onnx+two-encoders"]
+        backends = [*backends, ("torch-fp16" if gpu else "onnx") + "+two-encoders"]
     if any(b.startswith("onnx") for b in backends):
         stages = [args.models / "crisis", args.models / "support"]
         _export_missing(stages + ([args.two_encoders] if args.two_encoders else []))
