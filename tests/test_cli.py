@@ -124,3 +124,25 @@ def test_counselor_session(
     export = tmp_path / "corrections.jsonl"
     assert runner.invoke(app, ["queue", "export", "--output", str(export)]).exit_code == 0
     assert json.loads(export.read_text())["label"] == "crisis_support"
+
+
+def test_head_commands_say_what_a_head_is(tmp_path: Path) -> None:
+    from tiny_models import tiny_head
+
+    crisis = tiny_stage(tmp_path / "crisis", "crisis")
+    head = tiny_head(tmp_path / "support", crisis)
+    result = runner.invoke(app, ["export", str(head), "--no-quantize", "--validate-on", "0"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert "is a head on" in said and (crisis / "onnx" / "model.onnx").exists()
+    assert not (head / "onnx").exists()
+    result = runner.invoke(
+        app, ["tune-thresholds", str(head), "--task", "support", "--max-windows", "2"]
+    )
+    assert result.exit_code == 1 and "reads its encoder's windows" in " ".join(
+        result.output.split()
+    )
+    result = runner.invoke(
+        app, ["train", "--task", "crisis", "--encoder", str(crisis), "--output", str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "has none" in " ".join(result.output.split())

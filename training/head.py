@@ -98,7 +98,7 @@ def train_head(
     save_file({"weight": np.ascontiguousarray(w), "bias": b}, str(out / HEAD_FILE))
     encoder_card = StageCard.load(cfg.encoder)
     StageCard(
-        task="support" if cfg.task == "support" else "emotion",
+        task="support",
         labels=data.labels,
         max_length=encoder_card.max_length,
         head_fraction=encoder_card.head_fraction,

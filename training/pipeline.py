@@ -24,11 +24,12 @@ def build_config(task: str, output: Path, recipe: str = "full", **overrides: Any
     if task not in book:
         raise ValueError(f"recipe {recipe!r} has no task {task!r}; choose from {sorted(book)}")
     given = {k: v for k, v in overrides.items() if v is not None}
+    if given.get("encoder") is None:
+        return TrainConfig(task=task, output_dir=output, **(book[task] | given))
+    if task != "support":
+        raise ValueError(f"--encoder trains stage two as a head; task {task!r} has none")
     # A head on another stage's encoder has its own sizes: it trains in seconds, not minutes.
-    key = f"{task}_head" if given.get("encoder") is not None else task
-    if key not in book:
-        raise ValueError(f"recipe {recipe!r} has no {key!r} entry; choose from {sorted(book)}")
-    return TrainConfig(task=task, output_dir=output, **(book[key] | given))
+    return TrainConfig(task=task, output_dir=output, **(book["support_head"] | given))
 
 
 def train_and_tune(

@@ -164,6 +164,8 @@ def tune_thresholds(
 
     if max_windows is not None:
         card = StageCard.load(model_dir)
+        if card.encoder is not None:
+            _fail(f"{model_dir} is a head: it reads its encoder's windows; set them there")
         card.max_windows = max_windows
         card.save(model_dir)
     data = load_task(task, _data_root(data_dir))
