@@ -16,6 +16,11 @@ $T evaluate models/crisis --stage crisis --output reports/crisis
 # What `make demo` trains (reports/crisis-demo/recipes.md compares its variants by hand).
 [ -f models/crisis-demo/triage_stage.yaml ] || $T train --task crisis --output models/crisis-demo --recipe demo
 $T evaluate models/crisis-demo --stage crisis --output reports/crisis-demo
+# Stage two as `make demo` trains it: a head on that stage one's encoder.
+[ -f models/support-demo-head/triage_stage.yaml ] || $T export models/crisis-demo --validate-on 0
+[ -f models/support-demo-head/triage_stage.yaml ] || \
+  $T train --task support --output models/support-demo-head --recipe demo --encoder models/crisis-demo
+$T evaluate models/support-demo-head --stage support --output reports/support-demo-head
 # Conversation context (rules.rising_risk) on validation conversations, with stage one above.
 .venv/bin/python benchmarks/conversation_eval.py --models models
 

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
         default="models/crisis", description="Stage one: model directory or Hugging Face name."
     )
     support_model: str = Field(
-        default="models/support", description="Stage two: model directory or Hugging Face name."
+        default="models/support",
+        description="Stage two: model directory, head directory (a head on stage one's "
+        "encoder: one forward pass for both) or Hugging Face name.",
     )
     policy_path: Path | None = Field(
         default=None, description="Policy YAML; the shipped default policy when unset."
@@ -62,14 +64,15 @@ class Settings(BaseSettings):
     )
     parallel_stages: bool | None = Field(
         default=None,
-        description="Run stage two beside stage one, each on half the threads (default: on "
-        "CPU when both stages run on ONNX Runtime and there are at least two cores).",
+        description="Run a stage two that has a model of its own beside stage one, each on "
+        "half the threads (default: on CPU when both stages run on ONNX Runtime and there are "
+        "at least two cores; a head on stage one's encoder has no pass of its own).",
     )
     backend: Literal["auto", "torch", "torch-fp16", "torch-bf16", "onnx", "onnx-int8"] = Field(
         default="auto",
         description="Stage inference: 'auto' takes the fp32 ONNX graph written by "
-        "`triage export` on CPU when present, else PyTorch fp32; 'onnx-int8' is faster but "
-        "its scores depend slightly on the batch; fp16/bf16 need a GPU.",
+        "`triage export` on CPU when present, else PyTorch fp32; 'onnx-int8' is about twice "
+        "as fast, its scores the fp32 ones plus quantisation noise; fp16/bf16 need a GPU.",
     )
     hmac_key: SecretStr | None = Field(
         default=None,
