@@ -293,14 +293,12 @@ class TransformerStage:
     ) -> tuple[list[list[list[float]]], list[np.ndarray]]:
         """Probabilities per window of each text, and (``keep``) the kept layers' states."""
         flat = [w for ws in per_text for w in ws]
-        probs, means = self._score_ids(flat, keep)
+        probs, kept = self._score_ids(flat, keep)
         rows, features, k = [], [], 0
         for ws in per_text:
             rows.append(probs[k : k + len(ws)])
-            if keep:
-                assert means is not None
-                chunk = means[k : k + len(ws)][:, self._kept_layers, :]
-                features.append(chunk.reshape(len(ws), -1))
+            if kept is not None:
+                features.append(kept[k : k + len(ws)])
             k += len(ws)
         return rows, features
 
@@ -316,30 +314,31 @@ class TransformerStage:
                 self._memo_windows -= len(dropped)
 
     def _score_ids(
-        self, ids: list[list[int]], layer_means: bool = False
+        self, ids: list[list[int]], keep: bool = False
     ) -> tuple[list[list[float]], np.ndarray | None]:
+        """Probabilities per sequence, and (``keep``) the kept layers' states concatenated."""
         # Length-bucketed batches padded to their longest: short chat messages cost little.
         overhead = CPU_PASS_OVERHEAD_TOKENS if self.device.type == "cpu" else None
         out: list[list[float]] = [[] for _ in ids]
-        means: np.ndarray | None = None
+        kept: np.ndarray | None = None
         for chunk in length_batches([len(i) for i in ids], self.batch_size, overhead):
             batch = self.tokenizer.pad({"input_ids": [ids[i] for i in chunk]}, return_tensors="np")
-            logits, chunk_means = self.scorer(
+            logits, means = self.scorer(
                 batch["input_ids"].astype(np.int64),
                 batch["attention_mask"].astype(np.int64),
-                layer_means=layer_means,
+                layer_means=keep,
             )
-            if not np.isfinite(logits).all() or (
-                chunk_means is not None and not np.isfinite(chunk_means).all()
-            ):
+            finite = np.isfinite(logits).all() and (means is None or np.isfinite(means).all())
+            if not finite:
                 raise StageError(f"stage {self.name!r} produced non-finite scores")
             for i, row in zip(chunk, softmax(logits).tolist(), strict=True):
                 out[i] = row
-            if chunk_means is not None:
-                if means is None:
-                    means = np.empty((len(ids), *chunk_means.shape[1:]), dtype=np.float32)
-                means[chunk] = chunk_means
-        return out, means
+            if means is not None:
+                layers = means[:, self._kept_layers, :].reshape(len(chunk), -1)
+                if kept is None:
+                    kept = np.empty((len(ids), layers.shape[1]), dtype=np.float32)
+                kept[chunk] = layers
+        return out, kept
 
     def predict(self, texts: Sequence[str]) -> list[StageResult]:
         """Score each text and label it with the card's thresholds."""
