@@ -97,7 +97,6 @@ class OnnxScorer:
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.path = path
         self.has_layer_means = LAYER_MEANS in {o.name for o in self.session.get_outputs()}
-        self.per_sequence = per_sequence
         self._pool = (
             ThreadPoolExecutor(threads or os.cpu_count() or 1, thread_name_prefix="onnx-row")
             if per_sequence
