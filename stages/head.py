@@ -14,7 +14,7 @@ from typing import Any
 from safetensors.numpy import load_file
 
 from stages.errors import ModelDirError
-from stages.model_dir import CARD_FILE, StageCard
+from stages.model_dir import CARD_FILE, StageCard, weights_fingerprint
 from stages.results import StageResult
 from stages.transformer import TransformerStage, label_result, softmax
 
@@ -27,6 +27,12 @@ def encoder_dir_of(source: str | Path) -> Path | None:
         return None
     encoder = StageCard.load(source).encoder
     return None if encoder is None else (Path(source) / encoder).resolve()
+
+
+def head_fits_encoder(source: str | Path) -> bool:
+    """Whether a head directory's encoder still holds the weights the head was fit on."""
+    card, encoder = StageCard.load(source), encoder_dir_of(source)
+    return encoder is not None and card.encoder_weights == weights_fingerprint(encoder)
 
 
 def same_dir(source: str | Path, directory: Path) -> bool:
@@ -57,6 +63,12 @@ class HeadStage:
         encoder_dir = encoder_dir_of(source)
         if encoder_dir is None:
             raise ModelDirError(f"{source}: not a head directory (its card names no encoder)")
+        if not head_fits_encoder(source):
+            raise ModelDirError(
+                f"{source} was fit on other weights than {encoder_dir} holds now (stage one "
+                f"was retrained): train the head again with `triage train --task support "
+                f"--encoder {encoder_dir} --output {source}`"
+            )
         self.shares_pass = encoder is not None and same_dir(encoder.source, encoder_dir)
         if not self.shares_pass:
             encoder = TransformerStage(f"{name}-encoder", encoder_dir, **encoder_options)

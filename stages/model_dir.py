@@ -8,6 +8,7 @@ layers of another stage's encoder (``encoder`` in the card), so both share one f
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Literal
 
@@ -55,6 +56,11 @@ class StageCard(BaseModel):
         default_factory=list,
         description="A head stage: the encoder layers whose mean-pooled states it reads.",
     )
+    encoder_weights: str | None = Field(
+        default=None,
+        description="A head stage: SHA-256 of the encoder weights it was fit on (a head on "
+        "a retrained encoder reads states it never saw).",
+    )
     metrics: dict[str, float] = Field(default_factory=dict, description="Validation metrics.")
 
     @model_validator(mode="after")
@@ -89,3 +95,18 @@ class StageCard(BaseModel):
             ) from exc
         except (OSError, yaml.YAMLError, ValidationError) as exc:
             raise ModelDirError(f"{path} is invalid: {exc}") from exc
+
+
+def weights_fingerprint(directory: str | Path) -> str:
+    """SHA-256 over a checkpoint's weight files (safetensors or PyTorch bins, in name order)."""
+    files = sorted(Path(directory).glob("*.safetensors")) + sorted(
+        Path(directory).glob("pytorch_model*.bin")
+    )
+    if not files:
+        raise ModelDirError(f"{directory} holds no weight files")
+    digest = hashlib.sha256()
+    for path in files:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 22):
+                digest.update(chunk)
+    return digest.hexdigest()

@@ -94,3 +94,16 @@ def test_demo_trains_stage_two_as_a_head_that_reads_stage_ones_onnx_pass(
     assert isinstance(triage.support_stage, HeadStage) and triage.support_stage.shares_pass
     assert triage._beside is None
     assert triage.route("thank you, that helped a lot").support is not None
+
+    # Stage one retrained in place (training drops its graphs): the head is fit again.
+    fitted = (support / "head.safetensors").read_bytes()
+    tiny_stage(crisis, "crisis", thresholds={"crisis": 0.99}, seed=1)
+    ensure_demo_models(crisis, support)
+    assert (support / "head.safetensors").read_bytes() != fitted
+    assert onnx_path(crisis, "onnx").exists()
+    assert isinstance(
+        Triage(
+            crisis_model=str(crisis), support_model=str(support), state_dir=tmp_path / "s2"
+        ).support_stage,
+        HeadStage,
+    )

@@ -150,3 +150,11 @@ def test_when_the_shared_encoder_breaks_then_both_stages_fail_safe(
     assert_human(d, "fail_safe:model_error")
     assert "stage_failed:crisis:StageError" in d.reasons
     assert d.case_id is not None
+
+
+def test_when_stage_one_is_retrained_then_its_old_head_is_refused(
+    models: dict[str, Path],
+) -> None:
+    tiny_stage(models["crisis"], "crisis", thresholds={"crisis": 0.99}, seed=1)  # new weights
+    with pytest.raises(ModelDirError, match="was fit on other weights"):
+        HeadStage("support", models["support"], device="cpu")

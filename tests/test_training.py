@@ -129,7 +129,11 @@ def test_train_support_stage_loads_into_triage(
     tmp_path: Path, tiny_base: Path, tiny_models: dict[str, Path]
 ) -> None:
     data = load_task("support", data_dir())
+    stale = tmp_path / "support" / "onnx" / "model.onnx"  # a graph of earlier weights
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
     out = train(_cfg("support", tmp_path / "support", tiny_base), data)
+    assert not stale.exists()  # retraining drops it: auto must not run the old graph
     data.validation = data.validation.select(range(200))
     thresholds = tune(out, data, target_precision=0.3)
     assert set(thresholds) <= set(StageCard.load(out).labels)

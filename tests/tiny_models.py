@@ -14,7 +14,7 @@ from transformers import (
 )
 
 from stages.labels import CRISIS_LABELS, SUPPORT_LABELS
-from stages.model_dir import StageCard
+from stages.model_dir import StageCard, weights_fingerprint
 from training.base_models import offline_base_path
 
 
@@ -88,5 +88,6 @@ def tiny_head(directory: Path, encoder: Path, *, seed: int = 0, scale: float = 5
         max_windows=card.max_windows,
         encoder=os.path.relpath(encoder.resolve(), directory.resolve()),
         head_layers=[1],
+        encoder_weights=weights_fingerprint(encoder),
     ).save(directory)
     return directory

@@ -24,6 +24,7 @@ from transformers import (
     set_seed,
 )
 
+from stages.backends import ONNX_DIR
 from stages.model_dir import StageCard
 from stages.transformer import encode
 from training.base_models import describe_base, resolve_base
@@ -194,6 +195,7 @@ def train(
     final = trainer.evaluate()
     out = cfg.output_dir
     best: Any = trainer.model  # the best checkpoint, reloaded at the end
+    shutil.rmtree(out / ONNX_DIR, ignore_errors=True)  # graphs of earlier weights: stale now
     best.save_pretrained(out)
     tokenizer.save_pretrained(out)
     StageCard(

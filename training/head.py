@@ -19,7 +19,7 @@ from sklearn.metrics import f1_score
 from transformers import AutoConfig
 
 from stages.head import HEAD_FILE
-from stages.model_dir import StageCard
+from stages.model_dir import StageCard, weights_fingerprint
 from stages.transformer import TransformerStage, softmax
 from training.config import TrainConfig
 from training.data import subsample
@@ -106,6 +106,7 @@ def train_head(
         base_model=f"head on {cfg.encoder.name} ({encoder_card.base_model})",
         encoder=os.path.relpath(Path(cfg.encoder).resolve(), out.resolve()),
         head_layers=layers,
+        encoder_weights=weights_fingerprint(cfg.encoder),
         metrics={
             "validation_macro_f1": round(score, 4),
             "train_examples": float(len(train)),

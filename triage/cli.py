@@ -263,11 +263,16 @@ def ensure_demo_models(crisis: Path, support: Path) -> None:
     (about twice as fast as PyTorch here, same scores), and int8 for ``backend: onnx-int8``
     (faster again, scores within quantisation noise; see README "Speed").
     """
+    import shutil
+
     from stages.backends import LAYER_MEANS, onnx_outputs, onnx_path
-    from stages.head import encoder_dir_of
+    from stages.head import encoder_dir_of, head_fits_encoder
     from training.pipeline import build_config
 
     for task, out in (("crisis", crisis), ("support", support)):
+        if encoder_dir_of(out) is not None and not head_fits_encoder(out):
+            console.print(f"[bold]{out} was fit on an earlier stage one: training it again[/bold]")
+            shutil.rmtree(out)
         if not (out / "triage_stage.yaml").exists():
             console.print(f"[bold]no {task} model in {out}: training the demo recipe[/bold]")
             head_on = {"encoder": crisis} if task == "support" else {}
