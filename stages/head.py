@@ -25,13 +25,19 @@ def encoder_dir_of(source: str | Path) -> Path | None:
     """The encoder directory a head directory reads; None for anything else."""
     if not Path(source, CARD_FILE).is_file():
         return None
-    encoder = StageCard.load(source).encoder
-    return None if encoder is None else (Path(source) / encoder).resolve()
+    return _encoder_dir(source, StageCard.load(source))
+
+
+def _encoder_dir(source: str | Path, card: StageCard) -> Path | None:
+    return None if card.encoder is None else (Path(source) / card.encoder).resolve()
 
 
 def head_fits_encoder(source: str | Path) -> bool:
     """Whether a head directory's encoder still holds the weights the head was fit on."""
-    card, encoder = StageCard.load(source), encoder_dir_of(source)
+    return _fits(StageCard.load(source), encoder_dir_of(source))
+
+
+def _fits(card: StageCard, encoder: Path | None) -> bool:
     return encoder is not None and card.encoder_weights == weights_fingerprint(encoder)
 
 
@@ -60,10 +66,10 @@ class HeadStage:
         self.name = name
         self.source = str(source)
         self.card = StageCard.load(source)
-        encoder_dir = encoder_dir_of(source)
+        encoder_dir = _encoder_dir(source, self.card)
         if encoder_dir is None:
             raise ModelDirError(f"{source}: not a head directory (its card names no encoder)")
-        if not head_fits_encoder(source):
+        if not _fits(self.card, encoder_dir):
             raise ModelDirError(
                 f"{source} was fit on other weights than {encoder_dir} holds now (stage one "
                 f"was retrained): train the head again with `triage train --task support "

@@ -11,6 +11,7 @@ from tiny_models import tiny_stage
 from stages.backends import onnx_path, resolve_backend
 from stages.transformer import TransformerStage
 from training.export import export_onnx, validate
+from triage import Triage
 
 TEXTS = [
     "ok",
@@ -47,10 +48,20 @@ def test_export_writes_graphs_that_agree_with_pytorch_and_auto_picks_fp32(
     assert np.abs(a - b).max() < 1e-4
 
 
+def _demo_triage(crisis: Path, support: Path, state: Path) -> Triage:
+    """The Triage `make demo` builds on these models: CPU, both cores."""
+    return Triage(
+        crisis_model=str(crisis),
+        support_model=str(support),
+        state_dir=state,
+        device="cpu",
+        threads=2,
+    )
+
+
 def test_demo_exports_its_models_so_the_default_path_runs_onnx_side_by_side(
     tmp_path: Path,
 ) -> None:
-    from triage import Triage
     from triage.cli import ensure_demo_models
 
     crisis = tiny_stage(tmp_path / "crisis", "crisis", thresholds={"crisis": 0.99})
@@ -59,13 +70,7 @@ def test_demo_exports_its_models_so_the_default_path_runs_onnx_side_by_side(
     assert onnx_path(crisis, "onnx").exists() and onnx_path(support, "onnx").exists()
     assert onnx_path(support, "onnx-int8").exists()  # for backend onnx-int8; auto stays fp32
     assert (support / "onnx" / "validation.json").exists()
-    triage = Triage(
-        crisis_model=str(crisis),
-        support_model=str(support),
-        state_dir=tmp_path / "state",
-        device="cpu",
-        threads=2,
-    )
+    triage = _demo_triage(crisis, support, tmp_path / "state")
     assert triage.crisis_stage.backend == "onnx" and triage._beside is not None  # type: ignore[attr-defined]
     assert triage.route("i want to kill myself").human
 
@@ -75,7 +80,6 @@ def test_demo_trains_stage_two_as_a_head_that_reads_stage_ones_onnx_pass(
     tmp_path: Path,
 ) -> None:
     from stages.head import HeadStage
-    from triage import Triage
     from triage.cli import ensure_demo_models
 
     crisis = tiny_stage(tmp_path / "crisis", "crisis", thresholds={"crisis": 0.99})
@@ -83,13 +87,7 @@ def test_demo_trains_stage_two_as_a_head_that_reads_stage_ones_onnx_pass(
     ensure_demo_models(crisis, support)  # stage one present: only stage two's head is trained
     assert (support / "head.safetensors").exists() and not onnx_path(support, "onnx").exists()
     assert onnx_path(crisis, "onnx").exists()
-    triage = Triage(
-        crisis_model=str(crisis),
-        support_model=str(support),
-        state_dir=tmp_path / "state",
-        device="cpu",
-        threads=2,
-    )
+    triage = _demo_triage(crisis, support, tmp_path / "state")
     assert triage.crisis_stage.backend == "onnx"  # type: ignore[attr-defined]
     assert isinstance(triage.support_stage, HeadStage) and triage.support_stage.shares_pass
     assert triage._beside is None
@@ -101,9 +99,4 @@ def test_demo_trains_stage_two_as_a_head_that_reads_stage_ones_onnx_pass(
     ensure_demo_models(crisis, support)
     assert (support / "head.safetensors").read_bytes() != fitted
     assert onnx_path(crisis, "onnx").exists()
-    assert isinstance(
-        Triage(
-            crisis_model=str(crisis), support_model=str(support), state_dir=tmp_path / "s2"
-        ).support_stage,
-        HeadStage,
-    )
+    assert isinstance(_demo_triage(crisis, support, tmp_path / "s2").support_stage, HeadStage)
