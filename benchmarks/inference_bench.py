@@ -52,8 +52,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     from stages.head import HeadStage
     from stages.labels import CRISIS
-    from training.data import data_dir
-    from training.tasks import crisis_task, support_task
+    from training.data import data_dir, load_sdcnl
+    from training.tasks import support_task
     from triage import Triage
 
     backend, _, mode = args.backend.partition("+")
@@ -104,8 +104,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     got = [r.label for r in triage.support_stage.predict(texts[: args.accuracy_n])]
     labels = triage.support_stage.card.labels  # type: ignore[attr-defined]
     weighted_f1 = f1_score(gold, [labels.index(g) for g in got], average="weighted")
-    crisis = crisis_task(root)
-    sw = crisis.slices["suicidewatch"]["text"]
+    posts = load_sdcnl(root)["validation"]  # the slice stage one's threshold was tuned on
+    sw = [t for t, y in zip(posts["text"], posts["is_suicide"], strict=True) if y == 1]
     flags = [r.label == CRISIS for r in triage.crisis_stage.predict(sw)]
     return {
         "backend": triage.crisis_stage.backend,  # type: ignore[attr-defined]

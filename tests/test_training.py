@@ -61,6 +61,7 @@ def test_crisis_data_is_crisis_specific() -> None:
     curated = {(s, y) for s, y in zip(data.curated["source"], data.curated["label"], strict=True)}
     assert curated == {
         ("phrases", 1),
+        ("carriers", 0),
         ("figurative", 0),
         ("warning_signs", 1),
         ("look_alikes", 0),

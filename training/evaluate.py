@@ -292,7 +292,7 @@ def short_message_checks(
     """Share flagged of the held-out short messages (training/crisis_checks.yaml)."""
     checks = yaml.safe_load((Path(__file__).parent / "crisis_checks.yaml").read_text())
     out = {}
-    for kind in ("crisis", "implicit", "figurative"):
+    for kind in ("crisis", "implicit", "figurative", "everyday"):
         texts = list(checks[kind])
         scores = crisis_scores(stage, texts)
         model = scores >= threshold

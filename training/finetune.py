@@ -192,7 +192,11 @@ def train(
         label_smoothing=cfg.label_smoothing,
     )
     result = trainer.train()
-    final = trainer.evaluate()
+    # The best checkpoint is reloaded at the end: its evaluation is the best one, no need to
+    # evaluate it again.
+    best_f1 = trainer.state.best_metric
+    if best_f1 is None:
+        best_f1 = trainer.evaluate()["eval_macro_f1"]
     out = cfg.output_dir
     best: Any = trainer.model  # the best checkpoint, reloaded at the end
     shutil.rmtree(out / ONNX_DIR, ignore_errors=True)  # graphs of earlier weights: stale now
@@ -208,7 +212,7 @@ def train(
         max_windows=cfg.max_windows,
         base_model=describe_base(base),
         metrics={
-            "validation_macro_f1": round(float(final["eval_macro_f1"]), 4),
+            "validation_macro_f1": round(float(best_f1), 4),
             "train_examples": float(len(train_ds)),
             "train_runtime_s": round(float(result.metrics["train_runtime"]), 1),
         },

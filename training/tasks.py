@@ -8,7 +8,9 @@ Stage one (``crisis``) learns crisis from crisis-specific supervision, not from 
   0.5 by default), Dreaddit stressed and not-stressed segments (distress that is not an emergency),
   GoEmotions comments (everyday text) and dair-ai sadness/fear tweets (sad is not crisis),
   and figurative uses of crisis words ("my phone is dying", ``crisis_hard_negatives.yaml``,
-  weight 2 by default) so that short explicit positives do not teach "die" = crisis.
+  weight 2 by default) so that short explicit positives do not teach "die" = crisis, and
+  everyday phrases in the positives' neutral carrier sentences ("honestly i just need a nap")
+  so that the carriers do not teach "i think i ..." = crisis.
   Negatives on which the safety net fires are dropped: a model must never be taught that
   "i wanna die" is not crisis.
 - short implicit warning signs (goodbyes, affairs put in order, a chosen date, burden) as
@@ -45,14 +47,17 @@ TASKS = ("crisis", "support", "dair_emotion", "tweeteval_emotion")
 # emergency the net names in its reason whatever the model says; phrases added there never
 # retrain stage one).
 _PHRASE_CATEGORIES = ("self_harm_intent", "suicide_plan", "means", "imminent_danger")
+# Sentences the phrases are put in. The neutral ones also carry everyday phrases as
+# negatives (``carrier_negatives``): a carrier must not be what tells crisis apart.
+_DISTRESS_CARRIERS = ("i cant do this anymore. {p}", "nobody would notice. {p}")
 _CARRIERS = (
     "{p}",
     "i think i {p}",
     "honestly i just {p}",
-    "i cant do this anymore. {p}",
-    "nobody would notice. {p}",
+    *_DISTRESS_CARRIERS,
     "{p} and i mean it",
 )
+_NEUTRAL_CARRIERS = tuple(c for c in _CARRIERS if c not in _DISTRESS_CARRIERS)
 
 
 @dataclass
@@ -86,6 +91,18 @@ def phrase_positives(net: SafetyNet | None = None, seed: int = SEED) -> list[str
             for carrier in rng.sample(_CARRIERS, 3):
                 out.append(carrier.format(p=phrase))
     return out
+
+
+def carrier_negatives(net: SafetyNet | None = None, seed: int = SEED) -> list[str]:
+    """Everyday phrases in three of the neutral carriers each (none the safety net flags)."""
+    data = yaml.safe_load((Path(__file__).parent / "crisis_hard_negatives.yaml").read_text())
+    rng = random.Random(seed)
+    out = [
+        carrier.format(p=phrase)
+        for phrase in data["carrier_phrases"]
+        for carrier in rng.sample(_NEUTRAL_CARRIERS, 3)
+    ]
+    return _without_net_hits(out, net or SafetyNet())
 
 
 def figurative_negatives(net: SafetyNet | None = None) -> list[str]:
@@ -152,7 +169,10 @@ def crisis_task(
             ),
         ]
     ).shuffle(seed=seed)
-    curated = [_frame(phrase_positives(net, seed), 1, 1.0, "phrases")]
+    curated = [
+        _frame(phrase_positives(net, seed), 1, 1.0, "phrases"),
+        _frame(carrier_negatives(net, seed), 0, 1.0, "carriers"),
+    ]
     if figurative_weight:
         curated.append(_frame(figurative_negatives(net), 0, figurative_weight, "figurative"))
     if warning_sign_weight:
