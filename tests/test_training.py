@@ -40,6 +40,8 @@ def test_crisis_threshold_reaches_target_recall() -> None:
     scores = np.linspace(0.01, 1.0, 100)
     t = crisis_threshold(scores, np.ones(100), 0.97)
     assert (scores >= t).mean() >= 0.97 and (scores >= t + 0.011).mean() < 0.97
+    edge = np.sort(scores)[3]  # the lowest of the 97 kept: a hair above the threshold
+    assert 0 < edge - t < 1.01e-4
 
 
 def test_support_thresholds_reach_target_precision() -> None:

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
+THRESHOLD_MARGIN = 1e-4
+
 
 def crisis_threshold(scores: np.ndarray, positive: np.ndarray, target_recall: float) -> float:
-    """The highest threshold whose recall on the positives reaches ``target_recall``."""
+    """Just below the highest threshold whose recall on the positives reaches ``target_recall``."""
     pos = np.sort(scores[positive.astype(bool)])
     if pos.size == 0:
         raise ValueError("no positive examples to tune the crisis threshold on")
     # Flag score >= t. Keeping the k highest positives needs t <= the k-th highest score.
     keep = int(np.ceil(target_recall * pos.size))
-    return float(pos[pos.size - keep])
+    edge = float(pos[pos.size - keep])
+    # Not exactly on that positive's score: another backend computes it a few 1e-7 lower
+    # (ONNX fp32 vs PyTorch) and would miss it. A margin, never past the next positive down.
+    below = float(pos[pos.size - keep - 1]) if keep < pos.size else 0.0
+    return edge - min(THRESHOLD_MARGIN, (edge - below) / 2)
 
 
 def support_thresholds(
