@@ -17,6 +17,9 @@ DEMO: dict[str, dict[str, Any]] = {
         "max_eval_examples": 600,
         "goemotions_train": 3000,
         "max_windows": 8,
+        # With the carrier negatives, weight 1 wins back implicit warning signs that 0.5 lost,
+        # with fewer false alarms too (two seeds, reports/crisis-demo/recipes.md, E11).
+        "warning_sign_weight": 1.0,
     },
     "support": {
         "max_length": 64,
