@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from datasets import Dataset, concatenate_datasets
@@ -81,6 +82,10 @@ def _frame(texts: list[str], label: int, weight: float, source: str) -> Dataset:
     )
 
 
+def _hand_written(name: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((Path(__file__).parent / name).read_text()))
+
+
 def phrase_positives(net: SafetyNet | None = None, seed: int = SEED) -> list[str]:
     """Short explicit crisis messages from the safety net's phrase lists."""
     net = net or SafetyNet()
@@ -95,7 +100,7 @@ def phrase_positives(net: SafetyNet | None = None, seed: int = SEED) -> list[str
 
 def carrier_negatives(net: SafetyNet | None = None, seed: int = SEED) -> list[str]:
     """Everyday phrases in three of the neutral carriers each (none the safety net flags)."""
-    data = yaml.safe_load((Path(__file__).parent / "crisis_hard_negatives.yaml").read_text())
+    data = _hand_written("crisis_hard_negatives.yaml")
     rng = random.Random(seed)
     out = [
         carrier.format(p=phrase)
@@ -107,13 +112,13 @@ def carrier_negatives(net: SafetyNet | None = None, seed: int = SEED) -> list[st
 
 def figurative_negatives(net: SafetyNet | None = None) -> list[str]:
     """Everyday messages that use crisis words in another sense (none the safety net flags)."""
-    data = yaml.safe_load((Path(__file__).parent / "crisis_hard_negatives.yaml").read_text())
+    data = _hand_written("crisis_hard_negatives.yaml")
     return _without_net_hits(list(data["sentences"]), net or SafetyNet())
 
 
 def warning_signs(net: SafetyNet | None = None) -> tuple[list[str], list[str]]:
     """Implicit warning-sign messages and their everyday look-alikes (net hits dropped)."""
-    data = yaml.safe_load((Path(__file__).parent / "crisis_warning_signs.yaml").read_text())
+    data = _hand_written("crisis_warning_signs.yaml")
     return list(data["warning_signs"]), _without_net_hits(data["look_alikes"], net or SafetyNet())
 
 
