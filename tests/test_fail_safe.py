@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 from sqlmodel import select
-from tests_support import assert_human
+from tests_support import assert_human, assert_nan_stage_one_goes_to_a_human
 from tiny_models import tiny_stage
 
 from review_queue.audit import verify
@@ -18,13 +18,7 @@ from triage import Triage
 
 
 def test_when_model_outputs_nan_then_human_with_reason(triage: Triage) -> None:
-    with torch.no_grad():
-        for p in triage.crisis_stage.model.parameters():  # type: ignore[attr-defined]
-            p.fill_(float("nan"))
-    d = triage.route("hello, what are your opening hours?")
-    assert_human(d, "fail_safe:model_error")
-    assert "stage_failed:crisis:StageError" in d.reasons
-    assert d.case_id is not None
+    assert_nan_stage_one_goes_to_a_human(triage, "hello, what are your opening hours?")
 
 
 def test_when_model_raises_then_only_that_batch_member_fails(triage: Triage) -> None:

@@ -139,17 +139,10 @@ def test_when_the_head_does_not_fit_its_card_then_loading_fails_clearly(
 def test_when_the_shared_encoder_breaks_then_both_stages_fail_safe(
     models: dict[str, Path], tmp_path: Path
 ) -> None:
-    import torch
-    from tests_support import assert_human
+    from tests_support import assert_nan_stage_one_goes_to_a_human
 
     triage = _triage(models, tmp_path / "state", backend="torch")
-    with torch.no_grad():
-        for p in triage.crisis_stage.model.parameters():  # type: ignore[attr-defined]
-            p.fill_(float("nan"))
-    d = triage.route("what are your opening hours?")
-    assert_human(d, "fail_safe:model_error")
-    assert "stage_failed:crisis:StageError" in d.reasons
-    assert d.case_id is not None
+    assert_nan_stage_one_goes_to_a_human(triage, "what are your opening hours?")
 
 
 def test_when_stage_one_is_retrained_then_its_old_head_is_refused(
