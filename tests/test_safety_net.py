@@ -60,6 +60,13 @@ FIRES = [
     ("sitting in my car with the engine running in the garage", "attempt_in_progress"),
     ("i'm at the train tracks", "attempt_in_progress"),
     ("he's outside and says he'll hurt me", "abuse"),
+    # Inflections of listed phrases (the -ing form of "take my life" was missing and a
+    # validation r/SuicideWatch post said "I'm thinking of taking my life tomorrow night").
+    ("i'm thinking of taking my life tomorrow night", "self_harm_intent"),
+    ("i almost took my own life last year", "self_harm_intent"),
+    ("i keep thinking about ending my own life", "self_harm_intent"),
+    ("i want to shoot myself", "means"),
+    ("thinking about stabbing myself again", "means"),
 ]
 
 DOES_NOT_FIRE = [
@@ -87,6 +94,7 @@ DOES_NOT_FIRE = [
     "my dog swallowed a sock",
     "took 2 pills for my headache",
     "it took 10 minutes to get there",
+    "i really shot myself in the foot with that email",
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from pathlib import Path
@@ -305,6 +306,23 @@ def short_message_checks(
     return out
 
 
+# Death, suicide or self-harm named outright: how the report sorts misses and false alarms.
+_CRISIS_WORDS = re.compile(
+    r"\b(suicid\w*|kill(ing)? (my|him|her|them)sel(f|ves)|off (my|him|her)self|end(ing)? it|"
+    r"overdos\w*|die[ds]?|dying|dead|death)\b",
+    re.IGNORECASE,
+)
+
+
+def names_death(text: str) -> bool:
+    """Whether a text names death, suicide or self-harm outright."""
+    return _CRISIS_WORDS.search(text) is not None
+
+
+def _opening(text: str, chars: int = 140) -> str:
+    return text[:chars].replace("\n", " ").replace("|", "/")
+
+
 def crisis_report(
     model_dir: Path, data: TaskData, out: Path, *, device: str = "auto"
 ) -> dict[str, Any]:
@@ -368,7 +386,6 @@ def crisis_report(
         "base_model": stage.card.base_model,
         "card_metrics": stage.card.metrics,
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
 
     fig, ax = plt.subplots(figsize=(6, 5))
     neg = np.r_[
@@ -396,14 +413,31 @@ def crisis_report(
         words = len(text.split())
         if words < 40:
             return "short post"
-        if any(w in text.lower() for w in ("suicid", "kill myself", "die", "end it")):
-            return "explicit wording, long post"
-        return "implicit (no crisis words)"
+        return "explicit wording, long post" if names_death(text) else "implicit (no crisis words)"
 
-    table = "\n".join(
-        f"| {kind(t)} | {sc:.3f} | {t[:140].replace(chr(10), ' ').replace('|', '/')} |"
-        for sc, t in sorted(misses)[:12]
-    )
+    table = "\n".join(f"| {kind(t)} | {sc:.3f} | {_opening(t)} |" for sc, t in sorted(misses)[:12])
+    false_alarms = []
+    for key, name, texts, sc in (
+        (
+            "not_stressed",
+            "not-stressed validation posts",
+            s["not_stressed"],
+            scores["not_stressed"],
+        ),
+        ("goemotions_test", "GoEmotions test", test_texts, test_scores),
+    ):
+        hits = sorted(
+            ((float(x), t) for x, t in zip(sc, texts, strict=True) if x >= threshold),
+            reverse=True,
+        )
+        share = sum(names_death(t) for _, t in hits) / max(len(hits), 1)
+        metrics[f"flagged_naming_death_{key}"] = round(share, 4)
+        false_alarms.append(
+            f"{name}: {len(hits)} flagged by the model, {share:.0%} of them name death, "
+            "suicide or self-harm.\n\n| score | names death | opening |\n|---|---|---|\n"
+            + "".join(f"| {x:.3f} | {names_death(t)} | {_opening(t)} |\n" for x, t in hits[:8])
+        )
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (out / "summary.md").write_text(
         f"# Crisis report: {model_dir.name}\n\n"
         f"| figure | value |\n|---|---|\n"
@@ -431,6 +465,7 @@ def crisis_report(
         )
         + "\n"
         f"## Remaining misses (r/SuicideWatch validation posts not flagged)\n\n"
-        f"| kind | score | opening |\n|---|---|---|\n{table}\n"
+        f"| kind | score | opening |\n|---|---|---|\n{table}\n\n"
+        "## False alarms: the highest-scored negatives flagged\n\n" + "\n".join(false_alarms)
     )
     return metrics
