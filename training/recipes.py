@@ -20,6 +20,11 @@ DEMO: dict[str, dict[str, Any]] = {
         # With the carrier negatives, weight 1 wins back implicit warning signs that 0.5 lost,
         # with fewer false alarms too (two seeds, reports/crisis-demo/recipes.md, E11).
         "warning_sign_weight": 1.0,
+        # One epoch on this little data is a wide draw: seeds 13, 15 set the threshold at 0.07
+        # and flag twice the validation negatives of seed 14 (0.14). Kept on validation false
+        # alarms at the same recall (recipes.md, E11 with the net's new phrases); re-draw when
+        # the data change.
+        "seed": 14,
     },
     "support": {
         "max_length": 64,

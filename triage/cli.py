@@ -102,7 +102,7 @@ def train(
         None, help="Crisis task: weight of implicit warning signs + look-alikes (0: none)."
     ),
     target_recall: float = typer.Option(0.97, help="Stage-one recall target for its threshold."),
-    seed: int = typer.Option(13, help="Random seed."),
+    seed: int | None = typer.Option(None, help="Random seed (default: the recipe's, else 13)."),
     data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
 ) -> None:
     """Fine-tune a stage, then tune its thresholds on validation data."""
