@@ -110,7 +110,11 @@ def test_train_crisis_stage_then_tune_and_report(tmp_path: Path, tiny_base: Path
     saved = json.loads((tmp_path / "report" / "metrics.json").read_text())
     assert saved["threshold"] == thresholds["crisis"]
     assert (tmp_path / "report" / "pr_curve.png").stat().st_size > 1000
-    assert "Remaining misses" in (tmp_path / "report" / "summary.md").read_text()
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert "Remaining misses" in summary
+    calm = round(saved["flag_rate_not_stressed_validation"] * saved["examples"]["not_stressed"])
+    assert f"not-stressed validation posts: {calm} flagged by the model" in summary
+    assert 0 <= saved["flagged_naming_death_goemotions_test"] <= 1
     checks = saved["short_message_checks"]
     assert checks["crisis"]["messages"] >= 50 and 0 <= checks["figurative"]["flagged_model"] <= 1
 

@@ -314,7 +314,7 @@ _CRISIS_WORDS = re.compile(
 )
 
 
-def names_death(text: str) -> bool:
+def _names_death(text: str) -> bool:
     """Whether a text names death, suicide or self-harm outright."""
     return _CRISIS_WORDS.search(text) is not None
 
@@ -413,7 +413,7 @@ def crisis_report(
         words = len(text.split())
         if words < 40:
             return "short post"
-        return "explicit wording, long post" if names_death(text) else "implicit (no crisis words)"
+        return "explicit wording, long post" if _names_death(text) else "implicit (no crisis words)"
 
     table = "\n".join(f"| {kind(t)} | {sc:.3f} | {_opening(t)} |" for sc, t in sorted(misses)[:12])
     false_alarms = []
@@ -430,12 +430,12 @@ def crisis_report(
             ((float(x), t) for x, t in zip(sc, texts, strict=True) if x >= threshold),
             reverse=True,
         )
-        share = sum(names_death(t) for _, t in hits) / max(len(hits), 1)
+        share = sum(_names_death(t) for _, t in hits) / max(len(hits), 1)
         metrics[f"flagged_naming_death_{key}"] = round(share, 4)
         false_alarms.append(
             f"{name}: {len(hits)} flagged by the model, {share:.0%} of them name death, "
             "suicide or self-harm.\n\n| score | names death | opening |\n|---|---|---|\n"
-            + "".join(f"| {x:.3f} | {names_death(t)} | {_opening(t)} |\n" for x, t in hits[:8])
+            + "".join(f"| {x:.3f} | {_names_death(t)} | {_opening(t)} |\n" for x, t in hits[:8])
         )
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (out / "summary.md").write_text(
