@@ -307,7 +307,7 @@ def short_message_checks(
 
 
 # Death, suicide or self-harm named outright: how the report sorts misses and false alarms.
-_CRISIS_WORDS = re.compile(
+_DEATH_NAMED = re.compile(
     r"\b(suicid\w*|kill(ing)? (my|him|her|them)sel(f|ves)|off (my|him|her)self|end(ing)? it|"
     r"overdos\w*|die[ds]?|dying|dead|death)\b",
     re.IGNORECASE,
@@ -316,7 +316,7 @@ _CRISIS_WORDS = re.compile(
 
 def _names_death(text: str) -> bool:
     """Whether a text names death, suicide or self-harm outright."""
-    return _CRISIS_WORDS.search(text) is not None
+    return _DEATH_NAMED.search(text) is not None
 
 
 def _opening(text: str, chars: int = 140) -> str:
