@@ -50,6 +50,17 @@ def load_phrase_lists(path: str | Path | None = None) -> PhraseLists:
         raise ConfigError(f"safety-net phrase file {path} is invalid: {exc}") from exc
 
 
+def _masks(idiom: tuple[int, int], match: tuple[int, int]) -> bool:
+    """An idiom masks a crisis match it overlaps, unless the match spans the whole idiom.
+
+    "rather be dead than" masks "rather be dead" in "i'd rather be dead than go to that
+    meeting", but not the longer, more specific "rather be dead than live" that contains it.
+    """
+    (i_start, i_end), (start, end) = idiom, match
+    overlaps = start < i_end and i_start < end
+    return overlaps and not (start <= i_start and i_end <= end)
+
+
 class SafetyNet:
     """Flags explicit crisis language in the whole normalised text, one evidence span per match."""
 
@@ -72,7 +83,7 @@ class SafetyNet:
         found = []
         for match in self._positive.finditer(normalised):
             start, end = match.span()
-            if any(start < i_end and i_start < end for i_start, i_end in idioms):
+            if any(_masks(idiom, (start, end)) for idiom in idioms):
                 continue
             category, phrase = self._entries[int(match.lastgroup[1:])]  # type: ignore[index]
             found.append(Evidence(category=category, phrase=phrase, start=start, end=end))

@@ -6,7 +6,7 @@ import pytest
 
 from stages.labels import CRISIS, NOT_CRISIS
 from stages.normalize import normalize
-from stages.safety_net import SafetyNet
+from stages.safety_net import PhraseCategory, PhraseLists, SafetyNet
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,31 @@ def test_normalize_strips_invisible_and_folds_lookalikes() -> None:
         ("i've paid $200 off myself already", False),
         ("i want to end it with my girlfriend", False),
         ("i'd rather be dead than go to that meeting", False),
+        # Idioms are narrow enough to leave the crisis sense of their words alone.
+        ("i want to end it with pills tonight", True),
+        ("im going to end it with a rope", True),
+        ("I took an overdose of sleeping pills", True),
+        ("i'm tired of living in this pain", True),
+        ("goodbye everyone at work, last day tomorrow!", False),
+        ("i'm thinking of ending it all with a bang at the party", False),
     ],
 )
 def test_intent_phrases_and_their_idioms(net: SafetyNet, text: str, fires: bool) -> None:
     assert bool(net.matches(text)) is fires
+
+
+def test_an_idiom_hides_overlapping_phrases_but_not_one_that_contains_it() -> None:
+    lists = PhraseLists(
+        version=1,
+        categories={
+            "self_harm_intent": PhraseCategory(
+                description="test", phrases=["rather be dead", "rather be dead than live"]
+            )
+        },
+        negatives=["rather be dead than"],
+    )
+    net = SafetyNet(lists)
+    assert not net.matches("i'd rather be dead than go to that meeting")
+    assert [e.phrase for e in net.matches("i'd rather be dead than live like this")] == [
+        "rather be dead than live"
+    ]
