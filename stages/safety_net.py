@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from stages.errors import ConfigError
 from stages.labels import CRISIS, NOT_CRISIS
@@ -21,7 +21,20 @@ class PhraseCategory(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str = Field(description="What the phrases of this category indicate.")
-    phrases: list[str] = Field(min_length=1, description="Phrases in plain lower-case English.")
+    phrases: list[str] = Field(
+        default_factory=list, description="Phrases in plain lower-case English."
+    )
+    # Stage one's training data never sees these (training/tasks.py): as positives, the
+    # phrases mined from real posts raised false alarms (recipes.md, E14).
+    net_only: list[str] = Field(
+        default_factory=list, description="Phrases matched like the others, never trained on."
+    )
+
+    @model_validator(mode="after")
+    def _has_a_phrase(self) -> PhraseCategory:
+        if not self.phrases and not self.net_only:
+            raise ValueError("a category needs at least one phrase (`phrases` or `net_only`)")
+        return self
 
 
 class PhraseLists(BaseModel):
@@ -34,6 +47,15 @@ class PhraseLists(BaseModel):
     negatives: list[str] = Field(
         default_factory=list, description="Idioms whose matches are not crisis language."
     )
+
+    def without_net_only(self) -> PhraseLists:
+        """These lists less every `net_only` phrase (and the categories left with none)."""
+        categories = {
+            name: entry.model_copy(update={"net_only": []})
+            for name, entry in self.categories.items()
+            if entry.phrases
+        }
+        return self.model_copy(update={"categories": categories})
 
 
 def default_phrase_file() -> Path:
@@ -71,7 +93,7 @@ class SafetyNet:
         self._entries = [
             (category, phrase)
             for category, entry in self.phrases.categories.items()
-            for phrase in entry.phrases
+            for phrase in (*entry.phrases, *entry.net_only)
         ]
         self._positive = compile_phrases([phrase for _, phrase in self._entries])
         self._negative = compile_phrases(self.phrases.negatives) if self.phrases.negatives else None

@@ -8,12 +8,13 @@ import torch
 import yaml
 from transformers import AutoModel, AutoTokenizer
 
-from stages.safety_net import PhraseLists, SafetyNet
+from stages.safety_net import PhraseLists, SafetyNet, load_phrase_lists
 from training.base_models import offline_base_path
 from training.tasks import (
     carrier_negatives,
     figurative_negatives,
     phrase_positives,
+    training_net,
     warning_signs,
 )
 
@@ -91,3 +92,16 @@ def test_net_only_categories_never_become_training_positives() -> None:
         assert lists["categories"].pop(category)["phrases"]
     without = SafetyNet(PhraseLists.model_validate(lists))
     assert phrase_positives(net) == phrase_positives(without)
+
+
+def test_net_only_phrases_are_matched_but_never_reach_stage_one_data() -> None:
+    widened = load_phrase_lists()
+    widened.categories["means"].net_only.append("battery died")
+    assert SafetyNet(widened).matches("my laptop battery died in the middle of the lecture")
+    net = training_net(widened)
+    assert phrase_positives(net) == phrase_positives()
+    assert figurative_negatives(net) == figurative_negatives()
+    assert "my laptop battery died in the middle of the lecture" in figurative_negatives(net)
+    trained = training_net().phrases.categories
+    assert "someone_else_at_risk" not in trained  # a category of net-only phrases
+    assert not any(c.net_only for c in trained.values())

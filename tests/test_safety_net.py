@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from stages.labels import CRISIS, NOT_CRISIS
 from stages.normalize import normalize
@@ -67,6 +68,15 @@ FIRES = [
     ("i keep thinking about ending my own life", "self_harm_intent"),
     ("i want to shoot myself", "means"),
     ("thinking about stabbing myself again", "means"),
+    # Net-only phrases, mined from r/SuicideWatch training posts the net missed.
+    ("i just hope i never wake up", "self_harm_intent"),
+    ("i wish i had never been born", "self_harm_intent"),
+    ("what's the least painful way to die", "suicide_plan"),
+    ("i keep thinking about driving my car off a bridge", "means"),
+    ("i'm going to drive my car into a wall", "means"),
+    ("so this is goodbye to all of you", "imminent_danger"),
+    ("my best friend told me she wants to die", "someone_else_at_risk"),
+    ("i think my brother is going to kill himself", "someone_else_at_risk"),
 ]
 
 DOES_NOT_FIRE = [
@@ -150,6 +160,12 @@ def test_normalize_strips_invisible_and_folds_lookalikes() -> None:
         ("i'm tired of living in this pain", True),
         ("goodbye everyone at work, last day tomorrow!", False),
         ("i'm thinking of ending it all with a bang at the party", False),
+        ("i'd rather be dead than live like this", True),
+        ("i want to end things with a rope", True),
+        ("i want to end things with my boyfriend", False),
+        ("we went bungee jumping off a bridge", False),
+        ("i'm not sure how to end it now, so here is a quote", False),
+        ("that video made him kill himself laughing", False),
     ],
 )
 def test_intent_phrases_and_their_idioms(net: SafetyNet, text: str, fires: bool) -> None:
@@ -171,3 +187,9 @@ def test_an_idiom_hides_overlapping_phrases_but_not_one_that_contains_it() -> No
     assert [e.phrase for e in net.matches("i'd rather be dead than live like this")] == [
         "rather be dead than live"
     ]
+
+
+def test_a_category_needs_a_phrase_in_one_of_its_lists() -> None:
+    assert PhraseCategory(description="net only", net_only=["kill him self"]).phrases == []
+    with pytest.raises(ValidationError, match="at least one phrase"):
+        PhraseCategory(description="empty")

@@ -15,6 +15,8 @@ Stage one (``crisis``) learns crisis from crisis-specific supervision, not from 
   "i wanna die" is not crisis.
 - short implicit warning signs (goodbyes, affairs put in order, a chosen date, burden) as
   positives, with everyday look-alikes as negatives (``crisis_warning_signs.yaml``, weight 0.5).
+
+All of this uses the net without its ``net_only`` phrases (``training_net``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import yaml
 from datasets import Dataset, concatenate_datasets
 
 from stages.labels import CRISIS_LABELS, SUPPORT_LABELS
-from stages.safety_net import SafetyNet
+from stages.safety_net import PhraseLists, SafetyNet, load_phrase_lists
 from training.data import (
     DAIR_LABELS,
     SEED,
@@ -46,7 +48,7 @@ TASKS = ("crisis", "support", "dair_emotion", "tweeteval_emotion")
 # Categories whose phrases become synthetic stage-one positives. Left to the net: abuse (it
 # needs a different response, not a suicide-risk score) and attempts in progress (an
 # emergency the net names in its reason whatever the model says; phrases added there never
-# retrain stage one).
+# retrain stage one). No category's `net_only` phrases are used (`training_net`).
 _PHRASE_CATEGORIES = ("self_harm_intent", "suicide_plan", "means", "imminent_danger")
 # Sentences the phrases are put in. The neutral ones also carry everyday phrases as
 # negatives (``carrier_negatives``): a carrier must not be what tells crisis apart.
@@ -86,9 +88,19 @@ def _hand_written(name: str) -> dict[str, Any]:
     return dict(yaml.safe_load((Path(__file__).parent / name).read_text()))
 
 
+def training_net(lists: PhraseLists | None = None) -> SafetyNet:
+    """The safety net less its ``net_only`` phrases: stage one's data is built with it.
+
+    ``lists`` defaults to the shipped phrase lists. Net-only phrases neither make positives
+    nor drop negatives, so widening the net with them leaves stage one's data, and so its
+    model, as they were (reports/crisis-demo/recipes.md, E14).
+    """
+    return SafetyNet((lists or load_phrase_lists()).without_net_only())
+
+
 def phrase_positives(net: SafetyNet | None = None, seed: int = SEED) -> list[str]:
     """Short explicit crisis messages from the safety net's phrase lists."""
-    net = net or SafetyNet()
+    net = net or training_net()
     rng = random.Random(seed)
     out = []
     for category in _PHRASE_CATEGORIES:
@@ -107,19 +119,20 @@ def carrier_negatives(net: SafetyNet | None = None, seed: int = SEED) -> list[st
         for phrase in data["carrier_phrases"]
         for carrier in rng.sample(_NEUTRAL_CARRIERS, 3)
     ]
-    return _without_net_hits(out, net or SafetyNet())
+    return _without_net_hits(out, net or training_net())
 
 
 def figurative_negatives(net: SafetyNet | None = None) -> list[str]:
     """Everyday messages that use crisis words in another sense (none the safety net flags)."""
     data = _hand_written("crisis_hard_negatives.yaml")
-    return _without_net_hits(list(data["sentences"]), net or SafetyNet())
+    return _without_net_hits(list(data["sentences"]), net or training_net())
 
 
 def warning_signs(net: SafetyNet | None = None) -> tuple[list[str], list[str]]:
     """Implicit warning-sign messages and their everyday look-alikes (net hits dropped)."""
     data = _hand_written("crisis_warning_signs.yaml")
-    return list(data["warning_signs"]), _without_net_hits(data["look_alikes"], net or SafetyNet())
+    look_alikes = _without_net_hits(data["look_alikes"], net or training_net())
+    return list(data["warning_signs"]), look_alikes
 
 
 def _without_net_hits(texts: list[str], net: SafetyNet) -> list[str]:
@@ -138,7 +151,7 @@ def crisis_task(
     seed: int = SEED,
 ) -> TaskData:
     """Stage one's binary crisis data (see the module docstring for the choices)."""
-    net = SafetyNet()
+    net = training_net()
     sdcnl, dreaddit, go, dair = (
         load_sdcnl(root),
         load_dreaddit(root),
