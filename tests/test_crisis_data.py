@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import torch
@@ -10,6 +12,9 @@ from transformers import AutoModel, AutoTokenizer
 
 from stages.safety_net import PhraseLists, SafetyNet, load_phrase_lists
 from training.base_models import offline_base_path
+from training.data import data_dir
+from training.finetune import training_sample
+from training.pipeline import build_config, task_data
 from training.tasks import (
     carrier_negatives,
     figurative_negatives,
@@ -19,6 +24,11 @@ from training.tasks import (
 )
 
 TRAINING = Path(__file__).resolve().parent.parent / "training"
+# SHA-256 of the rows the `demo` recipe's stage one trains on (in order) and is tuned on. The
+# committed demo model, its seed (chosen on validation) and reports/crisis-demo come from
+# exactly these rows. When they change: retrain, draw the seed again on validation, regenerate
+# the reports (reports/crisis-demo/recipes.md, E14), then update this.
+DEMO_CRISIS_ROWS_SHA256 = "1b58243ee222e0a105716ecd7057b6587af2e7510282083ccdc1797b23fa4016"
 
 
 def test_figurative_negatives_never_teach_that_safety_net_language_is_safe() -> None:
@@ -105,3 +115,13 @@ def test_net_only_phrases_are_matched_but_never_reach_stage_one_data() -> None:
     trained = training_net().phrases.categories
     assert "someone_else_at_risk" not in trained  # a category of net-only phrases
     assert not any(c.net_only for c in trained.values())
+
+
+def test_demo_stage_one_rows_are_those_its_model_and_reports_come_from(tmp_path: Path) -> None:
+    cfg = build_config("crisis", tmp_path, "demo")
+    data = task_data(cfg, data_dir())
+    digest = hashlib.sha256()
+    for rows in (training_sample(cfg, data), data.validation):
+        for row in rows:
+            digest.update(json.dumps(row, sort_keys=True).encode())
+    assert digest.hexdigest() == DEMO_CRISIS_ROWS_SHA256, "stage one's demo data changed"

@@ -118,6 +118,14 @@ class _Progress(TrainerCallback):
         self.report(state.global_step, state.max_steps)
 
 
+def training_sample(cfg: TrainConfig, data: TaskData) -> Dataset:
+    """The rows a run trains on, in order: the corpora sampled, the hand-written rows whole."""
+    train = subsample(data.train, cfg.max_train_examples, cfg.seed)
+    if data.curated is not None:
+        train = concatenate_datasets([train, data.curated]).shuffle(seed=cfg.seed)
+    return train
+
+
 def train(
     cfg: TrainConfig, data: TaskData, progress: Callable[[int, int], None] | None = None
 ) -> Path:
@@ -139,10 +147,7 @@ def train(
     )
     if cfg.freeze_layers:
         _freeze(model, cfg.freeze_layers)
-    train = subsample(data.train, cfg.max_train_examples, cfg.seed)
-    if data.curated is not None:
-        train = concatenate_datasets([train, data.curated]).shuffle(seed=cfg.seed)
-    train_ds = _tokenize(train, tokenizer, cfg)
+    train_ds = _tokenize(training_sample(cfg, data), tokenizer, cfg)
     eval_ds = _tokenize(subsample(data.validation, cfg.max_eval_examples, cfg.seed), tokenizer, cfg)
     cuda = torch.cuda.is_available()
     strategy = "steps" if cfg.eval_steps else "epoch"

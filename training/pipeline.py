@@ -11,7 +11,7 @@ from training.evaluate import tune
 from training.finetune import train
 from training.head import train_head
 from training.recipes import CPU, DEMO, FULL
-from training.tasks import load_task
+from training.tasks import TaskData, load_task
 
 RECIPES = {"demo": DEMO, "cpu": CPU, "full": FULL}
 
@@ -32,10 +32,8 @@ def build_config(task: str, output: Path, recipe: str = "full", **overrides: Any
     return TrainConfig(task=task, output_dir=output, **(book["support_head"] | given))
 
 
-def train_and_tune(
-    cfg: TrainConfig, data_root: Path | None, progress: Callable[[int, int], None] | None = None
-) -> dict[str, float]:
-    """Fine-tune, then tune thresholds on validation data; returns the thresholds."""
+def task_data(cfg: TrainConfig, data_root: Path | None) -> TaskData:
+    """The task's splits built with the config's data options."""
     options: dict[str, Any] = {}
     if cfg.task == "crisis":
         options["goemotions_train"] = cfg.goemotions_train
@@ -44,6 +42,13 @@ def train_and_tune(
         options["warning_sign_weight"] = cfg.warning_sign_weight
     elif cfg.task == "support":
         options["rule"] = cfg.multi_label_rule
-    data = load_task(cfg.task, data_root, **options)
+    return load_task(cfg.task, data_root, **options)
+
+
+def train_and_tune(
+    cfg: TrainConfig, data_root: Path | None, progress: Callable[[int, int], None] | None = None
+) -> dict[str, float]:
+    """Fine-tune, then tune thresholds on validation data; returns the thresholds."""
+    data = task_data(cfg, data_root)
     out = train_head(cfg, data, progress) if cfg.encoder else train(cfg, data, progress=progress)
     return tune(out, data, target_recall=cfg.target_recall, target_precision=cfg.target_precision)
