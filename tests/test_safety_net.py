@@ -166,6 +166,10 @@ def test_normalize_strips_invisible_and_folds_lookalikes() -> None:
         ("we went bungee jumping off a bridge", False),
         ("i'm not sure how to end it now, so here is a quote", False),
         ("that video made him kill himself laughing", False),
+        ("i've said my goodbyes to the people i love", True),
+        ("said my goodbyes to the team today, new job on monday", False),
+        ("this is goodbye to the world", True),
+        ("this is goodbye to my old car", False),
     ],
 )
 def test_intent_phrases_and_their_idioms(net: SafetyNet, text: str, fires: bool) -> None:
