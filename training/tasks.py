@@ -48,7 +48,7 @@ TASKS = ("crisis", "support", "dair_emotion", "tweeteval_emotion")
 # Categories whose phrases become synthetic stage-one positives. Left to the net: abuse (it
 # needs a different response, not a suicide-risk score) and attempts in progress (an
 # emergency the net names in its reason whatever the model says; phrases added there never
-# retrain stage one). No category's `net_only` phrases are used (`training_net`).
+# retrain stage one).
 _PHRASE_CATEGORIES = ("self_harm_intent", "suicide_plan", "means", "imminent_danger")
 # Sentences the phrases are put in. The neutral ones also carry everyday phrases as
 # negatives (``carrier_negatives``): a carrier must not be what tells crisis apart.
