@@ -10,8 +10,10 @@ Everything here is linear in the text's length.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 
 from anyascii import anyascii
 
@@ -140,16 +142,51 @@ def without_surrogates(text: str) -> str:
     return _SURROGATES.sub("\ufffd", text)
 
 
-def model_text(text: str) -> str:
+def model_text(text: str, unmask: Callable[[str], str] | None = None) -> str:
     """What the model stages read: ``normalize`` plus leetspeak folded inside words.
 
     Only words that mix letters with digits or symbols are folded ("k1ll" -> "kill");
-    "2024" and "$5" stay as they are.
+    "2024" and "$5" stay as they are. ``unmask`` (an ``Unmasker``) then reads censored words.
     """
-    return _MIXED_WORD.sub(
+    folded = _MIXED_WORD.sub(
         lambda m: m.group(0).translate(_LEET_FOLD) if not m.group(0).isalpha() else m.group(0),
         normalize(text),
     )
+    return unmask(folded) if unmask is not None else folded
+
+
+# A word with censoring masks between its letters: "s*icide", "k*ll". Not "*this*" or
+# "have*": asterisks around words are emphasis or a correction.
+_MASKED_WORD = re.compile(r"(?<![a-z0-9*])[a-z]+(?:\*+[a-z]+)+(?![a-z0-9*])")
+_VOWELS = frozenset("aeiou")
+
+
+class Unmasker:
+    """Reads a vowel-censored word ("s*icide") as the one vocabulary word it can stand for.
+
+    A mask stands for one vowel, so the text keeps its length (and evidence spans their
+    place). A word that fits no vocabulary word, or several ("d*e": "die" and "due"), is left
+    as it is. Linear in the text: unmasking is a lookup, never a pattern with masks in it.
+    """
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        self._by_shape: dict[tuple[int, str], list[str]] = {}
+        for word in sorted(set(vocabulary)):
+            if word:
+                self._by_shape.setdefault((len(word), word[0]), []).append(word)
+        self._read = functools.lru_cache(maxsize=4096)(self._read_word)
+
+    def __call__(self, text: str) -> str:
+        """``text`` with each censored word it can read unmasked."""
+        return _MASKED_WORD.sub(lambda m: self._read(m.group(0)), text) if "*" in text else text
+
+    def _read_word(self, masked: str) -> str:
+        fits = [
+            word
+            for word in self._by_shape.get((len(masked), masked[0]), ())
+            if all(m == w or (m == "*" and w in _VOWELS) for m, w in zip(masked, word, strict=True))
+        ]
+        return fits[0] if len(fits) == 1 else masked
 
 
 # Each letter of a phrase matches its leetspeak readings, repeated any number of times.

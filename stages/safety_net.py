@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from stages.errors import ConfigError
 from stages.labels import CRISIS, NOT_CRISIS
-from stages.normalize import compile_phrases, normalize
+from stages.normalize import Unmasker, compile_phrases, normalize
 from stages.results import Evidence, StageResult
 
 
@@ -57,6 +58,16 @@ class PhraseLists(BaseModel):
         }
         return self.model_copy(update={"categories": categories})
 
+    def vocabulary(self) -> set[str]:
+        """Every word of the phrases, and each two neighbours joined ("my self": "myself")."""
+        words: set[str] = set()
+        for entry in self.categories.values():
+            for phrase in (*entry.phrases, *entry.net_only):
+                parts = [w for w in normalize(phrase).split() if w.isalpha()]
+                words.update(parts)
+                words.update(a + b for a, b in zip(parts, parts[1:], strict=False))
+        return words
+
 
 def default_phrase_file() -> Path:
     """Path of the phrase lists shipped with the library."""
@@ -70,6 +81,16 @@ def load_phrase_lists(path: str | Path | None = None) -> PhraseLists:
         return PhraseLists.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise ConfigError(f"safety-net phrase file {path} is invalid: {exc}") from exc
+
+
+@functools.cache
+def crisis_unmasker() -> Unmasker:
+    """Reads censored words ("s*icide", "k*ll mys*lf") as the shipped phrase lists spell them.
+
+    The model stages read text through it, as the net reads text through its own lists'
+    unmasker: censoring a crisis word hides it from neither.
+    """
+    return Unmasker(load_phrase_lists().vocabulary())
 
 
 def _masks(idiom: tuple[int, int], match: tuple[int, int]) -> bool:
@@ -95,12 +116,13 @@ class SafetyNet:
             for category, entry in self.phrases.categories.items()
             for phrase in (*entry.phrases, *entry.net_only)
         ]
+        self._unmask = Unmasker(self.phrases.vocabulary())
         self._positive = compile_phrases([phrase for _, phrase in self._entries])
         self._negative = compile_phrases(self.phrases.negatives) if self.phrases.negatives else None
 
     def matches(self, text: str) -> tuple[Evidence, ...]:
         """Evidence spans for every crisis phrase in ``text`` outside a negative idiom."""
-        normalised = normalize(text)
+        normalised = self._unmask(normalize(text))
         idioms = [m.span() for m in self._negative.finditer(normalised)] if self._negative else []
         found = []
         for match in self._positive.finditer(normalised):

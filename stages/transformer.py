@@ -26,6 +26,7 @@ from stages.labels import CRISIS, NOT_CRISIS
 from stages.model_dir import StageCard
 from stages.normalize import model_text
 from stages.results import StageResult
+from stages.safety_net import crisis_unmasker
 from stages.truncation import head_tail_chars, head_tail_ids, windows
 
 # Windows whose kept layer states stay in memory for a head (about 4.6 KB each for three
@@ -71,7 +72,8 @@ def raw_ids(
     tokenizer: Any, texts: Sequence[str], max_tokens: int, head_fraction: float
 ) -> list[list[int]]:
     """Token ids without special tokens of each normalised text (very long texts pre-cut)."""
-    cut = [model_text(head_tail_chars(t, max_tokens, head_fraction)) for t in texts]
+    unmask = crisis_unmasker()
+    cut = [model_text(head_tail_chars(t, max_tokens, head_fraction), unmask) for t in texts]
     ids: list[list[int]] = tokenizer(cut, add_special_tokens=False, truncation=False)["input_ids"]
     return ids
 

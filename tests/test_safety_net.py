@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from stages.labels import CRISIS, NOT_CRISIS
-from stages.normalize import normalize
-from stages.safety_net import PhraseCategory, PhraseLists, SafetyNet
+from stages.normalize import Unmasker, model_text, normalize
+from stages.safety_net import PhraseCategory, PhraseLists, SafetyNet, crisis_unmasker
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +77,18 @@ FIRES = [
     ("so this is goodbye to all of you", "imminent_danger"),
     ("my best friend told me she wants to die", "someone_else_at_risk"),
     ("i think my brother is going to kill himself", "someone_else_at_risk"),
+    # Net-only phrases written from general crisis-line knowledge (session 12).
+    ("what is a lethal dose of tylenol", "suicide_plan"),
+    ("ive been stockpiling my meds for when im ready", "means"),
+    ("i have all the pills in front of me right now", "means"),
+    ("i keep thinking about driving into oncoming traffic", "means"),
+    ("if only i had the courage to end it", "self_harm_intent"),
+    ("i give up on life", "self_harm_intent"),
+    ("sewerslide is the only way out", "self_harm_intent"),
+    # Censored vowels: a mask stands for a vowel, consonants stay literal.
+    ("s*icidal again", "self_harm_intent"),
+    ("i want to k*ll mys*lf", "self_harm_intent"),
+    ("su*c*de is all i think about", "self_harm_intent"),
 ]
 
 DOES_NOT_FIRE = [
@@ -105,6 +117,9 @@ DOES_NOT_FIRE = [
     "took 2 pills for my headache",
     "it took 10 minutes to get there",
     "i really shot myself in the foot with that email",
+    "never give up on life, it gets better",
+    "what the f*ck, sh*t happens",
+    "*** *** ***",
 ]
 
 
@@ -197,3 +212,28 @@ def test_a_category_needs_a_phrase_in_one_of_its_lists() -> None:
     assert PhraseCategory(description="net only", net_only=["kill him self"]).phrases == []
     with pytest.raises(ValidationError, match="at least one phrase"):
         PhraseCategory(description="empty")
+
+
+def test_model_text_reads_censored_words_as_the_phrase_lists_spell_them() -> None:
+    unmask = crisis_unmasker()
+    assert model_text("I want to k*ll mys*lf", unmask) == "i want to kill myself"
+    assert model_text("s*icidal again", unmask) == "suicidal again"
+    # Emphasis and corrections are no masks; a word the lists do not hold stays masked.
+    assert model_text("*this* is have* right", unmask) == "*this* is have* right"
+    assert model_text("what the f***", unmask) == "what the f***"
+
+
+@pytest.mark.timeout(20)
+def test_runs_of_masks_cost_linear_time(net: SafetyNet) -> None:
+    # Masks inside the phrase patterns backtracked cubically: 500 asterisks took 20 s.
+    stars = "*" * 20_000
+    assert not net.matches(f"i want to {stars} and k{stars}ll")
+    assert net.matches(f"{stars} i want to k*ll mys*lf {stars}")
+    assert model_text(f"to{stars}", crisis_unmasker()) == f"to{stars}"
+
+
+def test_an_ambiguous_mask_is_left_as_it_is() -> None:
+    unmask = Unmasker(["die", "due", "kill"])
+    assert unmask("i want to d*e") == "i want to d*e"
+    assert unmask("k*ll") == "kill"
+    assert Unmasker(["die"])("i want to d*e") == "i want to die"

@@ -15,9 +15,17 @@ from tiny_models import tiny_stage
 from transformers import AutoModelForSequenceClassification
 
 from stages.model_dir import StageCard
+from stages.safety_net import SafetyNet
 from training.config import TrainConfig
 from training.data import data_dir
-from training.evaluate import classification_report, crisis_report, crisis_scores, load_stage, tune
+from training.evaluate import (
+    auc_by_crisis_language,
+    classification_report,
+    crisis_report,
+    crisis_scores,
+    load_stage,
+    tune,
+)
 from training.finetune import train
 from training.mapping import load_mapping
 from training.tasks import load_task, phrase_positives
@@ -115,8 +123,29 @@ def test_train_crisis_stage_then_tune_and_report(tmp_path: Path, tiny_base: Path
     calm = round(saved["flag_rate_not_stressed_validation"] * saved["examples"]["not_stressed"])
     assert f"not-stressed validation posts: {calm} flagged by the model" in summary
     assert 0 <= saved["flagged_naming_death_goemotions_test"] <= 1
+    split = saved["depression_posts_by_crisis_language"]
+    assert 0 < split["share_with_crisis_language"] < 1  # r/depression posts do state intent
+    assert split["roc_auc_ceiling_at_chance_on_crisis_language"] == pytest.approx(
+        1 - split["share_with_crisis_language"] / 2, abs=1e-4
+    )
+    assert "what the subreddit labels allow" in summary
     checks = saved["short_message_checks"]
     assert checks["crisis"]["messages"] >= 50 and 0 <= checks["figurative"]["flagged_model"] <= 1
+
+
+def test_auc_is_split_by_the_depression_posts_that_state_crisis() -> None:
+    split = auc_by_crisis_language(
+        np.array([0.9, 0.8]),
+        ["i want to kill myself", "what a nice day"],
+        np.array([0.85, 0.1]),
+        SafetyNet(),
+    )
+    assert split == {
+        "share_with_crisis_language": 0.5,
+        "roc_auc_vs_depression_with_crisis_language": 0.5,
+        "roc_auc_vs_depression_without_crisis_language": 1.0,
+        "roc_auc_ceiling_at_chance_on_crisis_language": 0.75,
+    }
 
 
 def test_training_from_a_half_precision_checkpoint_keeps_fp32_weights(

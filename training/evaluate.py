@@ -314,6 +314,33 @@ _DEATH_NAMED = re.compile(
 )
 
 
+def auc_by_crisis_language(
+    sw_scores: np.ndarray, dep_texts: list[str], dep_scores: np.ndarray, net: SafetyNet
+) -> dict[str, float]:
+    """SuicideWatch vs depression AUC, split by depression posts the safety net fires on.
+
+    The labels are the subreddit: a depression post that says "i want to kill myself" is a
+    negative. A crisis detector ranks those posts with the SuicideWatch ones, so the overall
+    AUC is held near ``1 - share / 2`` however well it separates the rest (the ceiling below:
+    the rest separated perfectly, posts with crisis language at chance).
+    """
+    explicit = np.array([bool(net.matches(t)) for t in dep_texts], dtype=bool)
+    share = float(explicit.mean())
+
+    def auc(neg: np.ndarray) -> float:
+        if not len(neg):
+            return float("nan")
+        labels = np.r_[np.ones(len(sw_scores)), np.zeros(len(neg))]
+        return round(float(roc_auc_score(labels, np.r_[sw_scores, neg])), 4)
+
+    return {
+        "share_with_crisis_language": round(share, 4),
+        "roc_auc_vs_depression_with_crisis_language": auc(dep_scores[explicit]),
+        "roc_auc_vs_depression_without_crisis_language": auc(dep_scores[~explicit]),
+        "roc_auc_ceiling_at_chance_on_crisis_language": round(1 - share / 2, 4),
+    }
+
+
 def _names_death(text: str) -> bool:
     """Whether a text names death, suicide or self-harm outright."""
     return _DEATH_NAMED.search(text) is not None
@@ -321,6 +348,24 @@ def _names_death(text: str) -> bool:
 
 def _opening(text: str, chars: int = 140) -> str:
     return text[:chars].replace("\n", " ").replace("|", "/")
+
+
+def _depression_section(split: dict[str, float]) -> str:
+    return (
+        "## SuicideWatch vs depression: what the subreddit labels allow\n\n"
+        f"The safety net fires on {split['share_with_crisis_language']:.0%} of the validation "
+        "r/depression posts: they state suicidal intent, a plan or means, and the line must "
+        "see them, yet the labels count them as negatives. Against them stage one is near "
+        "chance, as a crisis detector should be; against the rest it separates well. A scorer "
+        "that separated every other depression post perfectly and ranked these at chance would "
+        f"reach an AUC of {split['roc_auc_ceiling_at_chance_on_crisis_language']}.\n\n"
+        "| depression posts | ROC AUC SuicideWatch vs them |\n|---|---|\n"
+        f"| with crisis language (safety net) | "
+        f"{split['roc_auc_vs_depression_with_crisis_language']} |\n"
+        f"| without | {split['roc_auc_vs_depression_without_crisis_language']} |\n"
+        f"| ceiling, at chance on those with crisis language | "
+        f"{split['roc_auc_ceiling_at_chance_on_crisis_language']} |\n\n"
+    )
 
 
 def crisis_report(
@@ -373,6 +418,9 @@ def crisis_report(
             float((scores["goemotions_validation"] >= threshold).mean()), 4
         ),
         "roc_auc_suicidewatch_vs_depression_validation": round(float(auc), 4),
+        "depression_posts_by_crisis_language": auc_by_crisis_language(
+            scores["suicidewatch"], s["depression"], scores["depression"], net
+        ),
         "short_message_checks": short_message_checks(stage, threshold, net),
         "recall_obfuscated_with_safety_net": obfuscated,
         "long_posts": long_post_comparison(
@@ -464,7 +512,8 @@ def crisis_report(
             for k, v in metrics["long_posts"].items()
         )
         + "\n"
-        f"## Remaining misses (r/SuicideWatch validation posts not flagged)\n\n"
+        + _depression_section(metrics["depression_posts_by_crisis_language"])
+        + f"## Remaining misses (r/SuicideWatch validation posts not flagged)\n\n"
         f"| kind | score | opening |\n|---|---|---|\n{table}\n\n"
         "## False alarms: the highest-scored negatives flagged\n\n" + "\n".join(false_alarms)
     )

@@ -23,7 +23,9 @@ _HOMOGLYPHS = str.maketrans(
         "y": "\u0443",
     }
 )
-STYLES = ("leetspeak", "homoglyphs", "zero_width", "spaced")
+# Censoring: the first vowel after the first letter masked ("s*icide", "k*ll", "mys*lf").
+_FIRST_INNER_VOWEL = re.compile(r"(?<=.)[aeiou]", re.IGNORECASE)
+STYLES = ("leetspeak", "homoglyphs", "zero_width", "spaced", "masked")
 
 
 def obfuscate(text: str, style: str) -> str:
@@ -39,6 +41,8 @@ def obfuscate(text: str, style: str) -> str:
             return "\u200d".join(word)
         if style == "spaced":
             return " ".join(word)
+        if style == "masked":
+            return _FIRST_INNER_VOWEL.sub("*", word, count=1)
         raise ValueError(f"unknown style {style!r}; choose one of {STYLES}")
 
     return CRISIS_WORDS.sub(rewrite, text)
