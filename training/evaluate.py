@@ -56,6 +56,12 @@ def crisis_scores(
     return rows[:, stage.card.labels.index(CRISIS)]
 
 
+def auc_against(sw_scores: np.ndarray, negative_scores: np.ndarray) -> float:
+    """ROC AUC of r/SuicideWatch scores against negatives' scores, rounded to 4 places."""
+    labels = np.r_[np.ones(len(sw_scores)), np.zeros(len(negative_scores))]
+    return round(float(roc_auc_score(labels, np.r_[sw_scores, negative_scores])), 4)
+
+
 def long_post_comparison(
     stage: TransformerStage, slices: dict[str, list[str]], target_recall: float, windows: int = 8
 ) -> dict[str, dict[str, float]]:
@@ -75,15 +81,7 @@ def long_post_comparison(
             "flag_rate_not_stressed": round(float((sc["not_stressed"] >= t).mean()), 4),
             "flag_rate_stressed": round(float((sc["stressed"] >= t).mean()), 4),
             "flag_rate_depression": round(float((sc["depression"] >= t).mean()), 4),
-            "roc_auc_suicidewatch_vs_depression": round(
-                float(
-                    roc_auc_score(
-                        np.r_[np.ones(len(sw)), np.zeros(len(sc["depression"]))],
-                        np.r_[sw, sc["depression"]],
-                    )
-                ),
-                4,
-            ),
+            "roc_auc_suicidewatch_vs_depression": auc_against(sw, sc["depression"]),
         }
     return out
 
@@ -328,10 +326,7 @@ def auc_by_crisis_language(
     share = float(explicit.mean())
 
     def auc(neg: np.ndarray) -> float:
-        if not len(neg):
-            return float("nan")
-        labels = np.r_[np.ones(len(sw_scores)), np.zeros(len(neg))]
-        return round(float(roc_auc_score(labels, np.r_[sw_scores, neg])), 4)
+        return auc_against(sw_scores, neg) if len(neg) else float("nan")
 
     return {
         "share_with_crisis_language": round(share, 4),
@@ -355,10 +350,10 @@ def _depression_section(split: dict[str, float]) -> str:
         "## SuicideWatch vs depression: what the subreddit labels allow\n\n"
         f"The safety net fires on {split['share_with_crisis_language']:.0%} of the validation "
         "r/depression posts: they state suicidal intent, a plan or means, and the line must "
-        "see them, yet the labels count them as negatives. Against them stage one is near "
-        "chance, as a crisis detector should be; against the rest it separates well. A scorer "
-        "that separated every other depression post perfectly and ranked these at chance would "
-        f"reach an AUC of {split['roc_auc_ceiling_at_chance_on_crisis_language']}.\n\n"
+        "see them, yet the labels count them as negatives. A crisis detector ranks them with "
+        "the r/SuicideWatch posts: a scorer that separated every other depression post "
+        "perfectly and ranked these at chance would reach an AUC of "
+        f"{split['roc_auc_ceiling_at_chance_on_crisis_language']}.\n\n"
         "| depression posts | ROC AUC SuicideWatch vs them |\n|---|---|\n"
         f"| with crisis language (safety net) | "
         f"{split['roc_auc_vs_depression_with_crisis_language']} |\n"
@@ -385,10 +380,7 @@ def crisis_report(
         return flagged_with_net(texts, sc, threshold, net)
 
     sw = s["suicidewatch"]
-    auc = roc_auc_score(
-        np.r_[np.ones(len(sw)), np.zeros(len(s["depression"]))],
-        np.r_[scores["suicidewatch"], scores["depression"]],
-    )
+    auc = auc_against(scores["suicidewatch"], scores["depression"])
     obfuscated = {}
     for style in STYLES:
         texts = [obfuscate(t, style) for t in sw]
@@ -417,7 +409,7 @@ def crisis_report(
         "flag_rate_goemotions_validation": round(
             float((scores["goemotions_validation"] >= threshold).mean()), 4
         ),
-        "roc_auc_suicidewatch_vs_depression_validation": round(float(auc), 4),
+        "roc_auc_suicidewatch_vs_depression_validation": auc,
         "depression_posts_by_crisis_language": auc_by_crisis_language(
             scores["suicidewatch"], s["depression"], scores["depression"], net
         ),
