@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from policies.schema import ConversationSpec, Policy
-from stages.labels import CRISIS
+from stages.labels import CRISIS, DEFAULT_CRISIS_THRESHOLD
 from stages.results import StageResult
 
 
@@ -28,19 +28,19 @@ class ContextSignal:
     turns: tuple[int, ...]
 
 
-def crisis_threshold(policy: Policy, crisis: StageResult) -> float:
-    """The stage-one threshold in force: the policy's override, else the model's tuned one."""
-    if policy.thresholds.crisis is not None:
-        return policy.thresholds.crisis
-    return crisis.threshold if crisis.threshold is not None else 0.5
+def review_threshold(policy: Policy, crisis: StageResult) -> float:
+    """The calibrated risk from which a person reviews: the policy's, else the model's tuned one."""
+    if policy.risk.review_at is not None:
+        return policy.risk.review_at
+    return crisis.threshold if crisis.threshold is not None else DEFAULT_CRISIS_THRESHOLD
 
 
 def turn_risk(policy: Policy, safety: StageResult, crisis: StageResult) -> float | None:
-    """A turn's risk relative to the crisis threshold; the safety net counts as flagged."""
+    """A turn's risk relative to the review threshold; an urgent net match counts as flagged."""
     if not crisis.ok:
         return None
-    risk = crisis.scores.get(CRISIS, 0.0) / max(crisis_threshold(policy, crisis), 1e-6)
-    if safety.ok and safety.label == CRISIS:
+    risk = crisis.scores.get(CRISIS, 0.0) / max(review_threshold(policy, crisis), 1e-6)
+    if safety.ok and any(e.urgent or not policy.risk.frames for e in safety.evidence):
         risk = max(risk, 1.0)
     return risk
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from stages.results import Evidence
+
+Tier = Literal["urgent", "review", "none"]
 
 
 class Resource(BaseModel):
@@ -24,9 +28,19 @@ class Decision(BaseModel):
 
     action: str = Field(description="Policy action, e.g. 'urgent_human_review'.")
     human: bool = Field(description="True when the message goes to the human review queue.")
-    priority: int | None = Field(default=None, description="Queue priority (0 first) if human.")
-    crisis: bool = Field(description="Stage one passed its threshold or the safety net fired.")
-    crisis_score: float = Field(ge=0.0, le=1.0, description="Stage one's crisis probability.")
+    tier: Tier = Field(
+        description="How soon a person must see it: urgent, review, or none (risk tiers)."
+    )
+    priority: int | None = Field(
+        default=None, description="Queue priority (0 first) if human: by tier, then risk."
+    )
+    crisis: bool = Field(
+        description="The safety net matched crisis language (in any frame) or stage one's risk "
+        "reached the review threshold."
+    )
+    crisis_score: float = Field(
+        ge=0.0, le=1.0, description="Stage one's calibrated risk (its probability if uncalibrated)."
+    )
     support: str | None = Field(default=None, description="Stage two's support class.")
     support_scores: dict[str, float] = Field(default_factory=dict)
     reasons: list[str] = Field(description="Machine-readable reasons, most important first.")

@@ -1,45 +1,120 @@
-"""The policy engine: a pure function of (stage results, policy) -> Decision."""
+"""The policy engine: a pure function of (stage results, policy) -> Decision.
+
+Two questions, kept apart. First, does a person need to see the message, and how soon? That
+is the risk tier, read from the safety net's matches and their frames, stage one's calibrated
+risk and the frame of the sentence it read, and the conversation: ``urgent``, ``review`` or
+``none``. Second, for messages no person needs to see: which automatic support fits? That is
+stage two's class. Stage two's uncertainty never opens a case; uncertainty about the risk does.
+"""
 
 from __future__ import annotations
 
-from policies.context import ContextSignal, crisis_threshold
-from policies.decision import Decision, Resource
+from dataclasses import dataclass, field
+from typing import Any
+
+from policies.context import ContextSignal, review_threshold
+from policies.decision import Decision, Resource, Tier
 from policies.schema import Policy
 from stages.labels import CRISIS, SUPPORT_LABELS
 from stages.results import StageResult
+
+_TIER_ORDER: dict[str, int] = {"urgent": 0, "review": 1, "someone_else": 2, "none": 3}
+
+
+@dataclass
+class RiskRead:
+    """What the risk signals of one message say: the tier and why.
+
+    ``kind`` is the tier, or ``someone_else`` when the only crisis language is about someone
+    else; ``high`` puts the message in the upper half of its tier (queue priority).
+    """
+
+    kind: str = "none"
+    high: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+    def raise_to(self, kind: str, high: bool) -> None:
+        """Keep the more urgent of the current reading and ``kind``."""
+        if _TIER_ORDER[kind] < _TIER_ORDER[self.kind]:
+            self.kind, self.high = kind, high
+        elif kind == self.kind:
+            self.high = self.high or high
+
+
+def read_risk(policy: Policy, safety: StageResult, crisis: StageResult) -> RiskRead:
+    """The risk tier of one message from the safety net and stage one (both scored)."""
+    read = RiskRead()
+    frames = policy.risk.frames
+    for e in safety.evidence if safety.ok and safety.label == CRISIS else ():
+        read.reasons.append(f"safety_net:{e.category}")
+        if not frames or e.urgent:
+            read.raise_to("urgent", True)
+        else:
+            assert e.frame is not None  # e.urgent is True without a frame
+            read.reasons.append(f"frame:{e.category}:{e.frame.describe()}")
+            read.raise_to("someone_else" if e.frame.about_someone_else else "review", False)
+    read.reasons = list(dict.fromkeys(read.reasons))
+    if not crisis.ok:
+        return read
+    risk = crisis.scores.get(CRISIS, 0.0)
+    review_at = review_threshold(policy, crisis)
+    urgent_at = max(policy.risk.urgent_at, review_at)
+    if risk >= urgent_at:
+        frame = next((e.frame for e in crisis.evidence if e.frame is not None), None)
+        read.reasons.append(f"stage_one:{risk:.2f}>={urgent_at:.2f}")
+        if frames and frame is not None and not frame.urgent:
+            read.reasons.append(f"frame:stage_one:{frame.describe()}")
+            read.raise_to("review", True)
+        else:
+            read.raise_to("urgent", risk >= (urgent_at + 1) / 2)
+    elif risk >= review_at:
+        read.reasons.append(f"low_confidence:risk:{risk:.2f}")
+        read.raise_to("review", risk >= (review_at + urgent_at) / 2)
+    return read
 
 
 def fail_safe_decision(
     policy: Policy, reason: str, *, message_length: int, conversation_id: str | None = None
 ) -> Decision:
     """A decision that sends the message to a human because part of the path failed."""
-    action = policy.rules.fail_safe
-    return Decision(
-        action=action,
-        human=True,
-        priority=policy.action(action).priority,
+    return decision_for(
+        policy,
+        policy.rules.fail_safe,
+        tier="urgent",
         crisis=False,
         crisis_score=0.0,
         reasons=[f"fail_safe:{reason}"],
-        policy_version=policy.version,
         message_length=message_length,
         conversation_id=conversation_id,
     )
 
 
-def needs_support_stage(policy: Policy, safety: StageResult, crisis: StageResult) -> bool:
-    """False when stage two cannot change the action (the message is already crisis)."""
-    if policy.support_stage == "always":
-        return True
-    return not (
-        safety.ok and safety.label == CRISIS or crisis.ok and _crisis_flag(policy, crisis)[0]
+def decision_for(
+    policy: Policy, action: str, *, tier: Tier, high: bool = True, **fields: object
+) -> Decision:
+    """The decision that takes ``action``: human, queue priority and policy version from it.
+
+    A human case in the lower half of its tier (``high`` False) waits behind the upper half.
+    """
+    spec = policy.action(action)
+    priority = min(spec.priority + (0 if high else 1), 9) if spec.human else None
+    return Decision.model_validate(
+        {
+            "action": action,
+            "human": spec.human,
+            "priority": priority,
+            "tier": tier,
+            "policy_version": policy.version,
+            **fields,
+        }
     )
 
 
-def _crisis_flag(policy: Policy, crisis: StageResult) -> tuple[bool, float, float]:
-    score = crisis.scores.get(CRISIS, 0.0)
-    threshold = crisis_threshold(policy, crisis)
-    return score >= threshold, score, threshold
+def needs_support_stage(policy: Policy, safety: StageResult, crisis: StageResult) -> bool:
+    """False when stage two cannot change the action (the message is already urgent)."""
+    if policy.support_stage == "always":
+        return True
+    return not (safety.ok and crisis.ok and read_risk(policy, safety, crisis).kind == "urgent")
 
 
 def with_resources(policy: Policy, decision: Decision, region: str | None) -> Decision:
@@ -63,80 +138,106 @@ def decide(
     language: StageResult | None = None,
     context: ContextSignal | None = None,
 ) -> Decision:
-    """Apply the policy's rules, in order, to one message's stage results.
+    """Apply the policy to one message's stage results: the risk tier first, then support.
 
     ``context`` is the conversation's rising-risk signal, if its recent turns raised one.
     """
-    reasons: list[str] = []
-    failed = [r for r in (safety, crisis, support, language) if r is not None and not r.ok]
-    if failed:
-        reasons.append("fail_safe:model_error")
-        reasons += [f"stage_failed:{r.stage}:{r.error}" for r in failed]
-
+    risk = crisis.scores.get(CRISIS, 0.0) if crisis.ok else 0.0
     net_fired = safety.ok and safety.label == CRISIS
-    reasons += [f"safety_net:{c}" for c in dict.fromkeys(e.category for e in safety.evidence)]
-    crisis_flag, crisis_score, flag_threshold = (
-        _crisis_flag(policy, crisis) if crisis.ok else (False, 0.0, 1.0)
-    )
-    if crisis_flag:
-        reasons.append(f"stage_one:{crisis_score:.2f}>={flag_threshold:.2f}")
-
-    support_label: str = ""
-    support_scores: dict[str, float] = {}
-    top, confident = 0.0, False
-    if support is not None and support.ok:
-        support_label, support_scores = support.label or "", dict(support.scores)
-        if support_label not in SUPPORT_LABELS:
-            raise ValueError(f"stage two returned unknown support class {support_label!r}")
-        threshold = policy.thresholds.support.get(support_label, support.threshold or 0.0)
-        top = support_scores[support_label]
-        confident = top >= threshold
-
-    context_turns: tuple[int, ...] = ()
+    common: dict[str, Any] = {
+        "message_length": message_length,
+        "conversation_id": conversation_id,
+        "crisis": net_fired or crisis.ok and risk >= review_threshold(policy, crisis),
+        "crisis_score": risk,
+        "evidence": safety.evidence + crisis.evidence,
+    }
+    if support is not None and support.ok:  # counselors see the kind of support too
+        if support.label not in SUPPORT_LABELS:
+            raise ValueError(f"stage two returned unknown support class {support.label!r}")
+        common |= {"support": support.label, "support_scores": dict(support.scores)}
+    failed = [r for r in (safety, crisis, support, language) if r is not None and not r.ok]
+    read = read_risk(policy, safety, crisis)
     if failed:
-        action = policy.rules.fail_safe
-    elif net_fired or crisis_flag:
-        action = policy.rules.crisis
-    elif context is not None and policy.rules.rising_risk:
-        # The message alone is below the threshold; the conversation is not.
-        action = policy.rules.rising_risk
-        reasons.append(context.reason)
-        context_turns = context.turns
-    elif (
+        reasons = ["fail_safe:model_error"] + [f"stage_failed:{r.stage}:{r.error}" for r in failed]
+        return decision_for(
+            policy, policy.rules.fail_safe, tier="urgent", reasons=reasons + read.reasons, **common
+        )
+    if read.kind == "urgent":
+        return decision_for(
+            policy,
+            policy.rules.urgent,
+            tier="urgent",
+            high=read.high,
+            reasons=read.reasons,
+            **common,
+        )
+    if context is not None and policy.rules.rising_risk:
+        # The message alone is not urgent; the conversation is.
+        return decision_for(
+            policy,
+            policy.rules.rising_risk,
+            tier="urgent",
+            reasons=[*read.reasons, context.reason],
+            context_turns=context.turns,
+            **common,
+        )
+    if read.kind == "review":
+        return decision_for(
+            policy,
+            policy.rules.review,
+            tier="review",
+            high=read.high,
+            reasons=read.reasons,
+            **common,
+        )
+    return _without_risk(policy, read, support, language, common)
+
+
+def _without_risk(
+    policy: Policy,
+    read: RiskRead,
+    support: StageResult | None,
+    language: StageResult | None,
+    common: dict[str, Any],
+) -> Decision:
+    """No tier from the risk signals: the language guard, someone else, or support."""
+    reasons = list(read.reasons)
+    if (
         policy.rules.unverified_language
         and language is not None
         and (language.label or "").startswith("unverified")
     ):
-        # The models cannot read it: their "not crisis" means nothing here.
-        action = policy.rules.unverified_language
+        # The models cannot read it: their "no risk" means nothing here.
         reasons.append(f"unverified_language:{(language.label or '').split(':', 1)[-1]}")
-    elif support is None:
-        # Stage two was skipped although the message is not crisis: cannot happen by
+        return decision_for(
+            policy, policy.rules.unverified_language, tier="review", reasons=reasons, **common
+        )
+    if read.kind == "someone_else":
+        action = policy.someone_else_action
+        tier: Tier = "review" if policy.action(action).human else "none"
+        return decision_for(
+            policy, action, tier=tier, high=False, reasons=[*reasons, "someone_else"], **common
+        )
+    if support is None:
+        # Stage two was skipped although the message is not urgent: cannot happen by
         # needs_support_stage, but if it does, a person decides.
-        action = policy.rules.low_confidence
-        reasons.append("low_confidence:no_support_stage")
-    elif not confident:
-        action = policy.rules.low_confidence
-        reasons.append(f"low_confidence:{support_label}:{top:.2f}")
-    else:
-        action = policy.rules.support[support_label]
-        reasons.append(f"support:{support_label}")
-
-    spec = policy.action(action)
-    return Decision(
-        action=action,
-        human=spec.human,
-        priority=spec.priority if spec.human else None,
-        crisis=net_fired or crisis_flag,
-        crisis_score=crisis_score,
-        support=support_label or None,
-        support_scores=support_scores,
-        reasons=reasons,
-        evidence=safety.evidence + crisis.evidence,
-        policy_version=policy.version,
-        message_length=message_length,
-        conversation_id=conversation_id,
-        context_turns=context_turns,
+        return decision_for(
+            policy,
+            policy.rules.review,
+            tier="review",
+            high=False,
+            reasons=[*reasons, "no_support_stage"],
+            **common,
+        )
+    label = support.label or ""
+    action = policy.rules.support[label]
+    return decision_for(
+        policy,
+        action,
+        tier="review" if policy.action(action).human else "none",
+        high=False,
+        reasons=[*reasons, f"support:{label}"],
+        **common,
     )
 
 
@@ -144,15 +245,13 @@ def decide_empty(
     policy: Policy, *, message_length: int = 0, conversation_id: str | None = None
 ) -> Decision:
     """The decision for an empty or whitespace-only message."""
-    spec = policy.action(policy.rules.empty_message)
-    return Decision(
-        action=policy.rules.empty_message,
-        human=spec.human,
-        priority=spec.priority if spec.human else None,
+    return decision_for(
+        policy,
+        policy.rules.empty_message,
+        tier="none",
         crisis=False,
         crisis_score=0.0,
         reasons=["empty_message"],
-        policy_version=policy.version,
         message_length=message_length,
         conversation_id=conversation_id,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from policies.migrate import migrate
 from policies.schema import Policy
 from stages.errors import PolicyError
+
+log = logging.getLogger(__name__)
 
 
 def default_policy_file() -> Path:
@@ -36,7 +40,18 @@ def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
 
 
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
-    """Validate policy YAML text; raise ``PolicyError`` naming field and line on failure."""
+    """Validate policy YAML text; raise ``PolicyError`` naming field and line on failure.
+
+    A policy in an older format is migrated, with a logged notice per change.
+    """
+    policy, notices = parse_policy_with_notices(text, source)
+    for notice in notices:
+        log.warning("%s: migrated from an older policy format: %s", source, notice)
+    return policy
+
+
+def parse_policy_with_notices(text: str, source: str = "<policy>") -> tuple[Policy, list[str]]:
+    """``parse_policy``, also returning what migrating an older format changed."""
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -44,8 +59,9 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         raise PolicyError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise PolicyError(f"{source}: expected a mapping at the top level")
+    data, notices = migrate(data)
     try:
-        return Policy.model_validate(data)
+        return Policy.model_validate(data), notices
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

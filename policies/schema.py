@@ -39,14 +39,27 @@ class Rules(BaseModel):
 
     fail_safe: str = Field(description="A stage, the policy or the database failed.")
     empty_message: str = Field(description="The message is empty or whitespace only.")
-    crisis: str = Field(description="The safety net fired or stage one passed its threshold.")
-    low_confidence: str = Field(
-        description="Stage two's top probability is below that class's threshold."
+    urgent: str = Field(
+        description="Urgent tier: first-person crisis language now (safety net), or stage "
+        "one's calibrated risk at or above `risk.urgent_at` in a sentence about the writer."
     )
     rising_risk: str | None = Field(
         default=None,
         description="Recent turns of the conversation add up to a risk that the message "
         "alone does not show (needs `conversation`); must be a human action. None: off.",
+    )
+    review: str = Field(
+        description="Review tier: the risk is uncertain (calibrated risk between "
+        "`risk.review_at` and `risk.urgent_at`), or crisis language whose frame lowers it "
+        "(past or recovered, hypothetical, negated, a question about the topic, quoted, "
+        "figurative). Must be a human action: first-person crisis language always reaches a "
+        "person."
+    )
+    someone_else: str | None = Field(
+        default=None,
+        description="The only crisis language is about someone else (a friend, or the person "
+        "addressed: 'please dont kill yourself'): e.g. guidance on helping them. None: the "
+        "`review` action.",
     )
     unverified_language: str | None = Field(
         default=None,
@@ -54,21 +67,43 @@ class Rules(BaseModel):
         "(needs `language`); must be a human action. None: no language guard.",
     )
     support: dict[str, str] = Field(
-        description="Action per stage-two support class when none of the above applies."
+        description="No risk: the automatic reply by stage two's support class."
     )
 
 
-class Thresholds(BaseModel):
-    """Optional overrides of the thresholds tuned with the models."""
+class RiskSpec(BaseModel):
+    """How stage one's calibrated risk and the frames of crisis language set the tier."""
 
     model_config = ConfigDict(extra="forbid")
 
-    crisis: float | None = Field(
-        default=None, ge=0.0, le=1.0, description="Stage-one probability that flags crisis."
+    review_at: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Calibrated risk from which a person reviews the message. None: stage "
+        "one's recall-tuned threshold (written with the model by `triage tune-thresholds`).",
     )
-    support: dict[str, float] = Field(
-        default_factory=dict, description="Per-class minimum probability for stage two."
+    urgent_at: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="Calibrated risk from which stage one alone makes a message urgent, when "
+        "the sentence it read is about the writer, now.",
     )
+    frames: bool = Field(
+        default=True,
+        description="Let the frame of crisis language (who is at risk, when, what the text "
+        "is doing) lower urgent to review or send it to `rules.someone_else`. False: every "
+        "safety-net match is urgent.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RiskSpec:
+        if self.review_at is not None and self.review_at > self.urgent_at:
+            raise ValueError(
+                f"risk.review_at ({self.review_at}) must not exceed urgent_at ({self.urgent_at})"
+            )
+        return self
 
 
 class LanguageGuardSpec(BaseModel):
@@ -136,14 +171,14 @@ class ShadowSpec(BaseModel):
     name: str = Field(min_length=1, description="Names the candidate in audit and report.")
     crisis_model: str | None = Field(default=None, description="Candidate stage one.")
     support_model: str | None = Field(default=None, description="Candidate stage two.")
-    thresholds: Thresholds | None = Field(
-        default=None, description="Candidate thresholds (None: the live policy's)."
+    risk: RiskSpec | None = Field(
+        default=None, description="Candidate risk thresholds (None: the live policy's)."
     )
 
     @model_validator(mode="after")
     def _has_candidate(self) -> ShadowSpec:
-        if not (self.crisis_model or self.support_model or self.thresholds):
-            raise ValueError("shadow: name a candidate crisis_model, support_model or thresholds")
+        if not (self.crisis_model or self.support_model or self.risk):
+            raise ValueError("shadow: name a candidate crisis_model, support_model or risk")
         return self
 
 
@@ -158,16 +193,25 @@ class Privacy(BaseModel):
     )
 
 
+SCHEMA_VERSION = 2
+
+
 class Policy(BaseModel):
-    """A routing policy: stage outputs -> action."""
+    """A routing policy: stage outputs -> risk tier -> action."""
 
     model_config = ConfigDict(extra="forbid")
 
+    schema_version: int = Field(
+        default=SCHEMA_VERSION,
+        ge=SCHEMA_VERSION,
+        le=SCHEMA_VERSION,
+        description="The policy format; older files are migrated when loaded.",
+    )
     version: str = Field(min_length=1, description="Recorded on every decision it makes.")
     description: str = ""
     actions: dict[str, ActionSpec] = Field(min_length=1)
     rules: Rules
-    thresholds: Thresholds = Field(default_factory=Thresholds)
+    risk: RiskSpec = Field(default_factory=RiskSpec)
     privacy: Privacy = Field(default_factory=Privacy)
     language: LanguageGuardSpec = Field(default_factory=LanguageGuardSpec)
     conversation: ConversationSpec = Field(default_factory=ConversationSpec)
@@ -187,12 +231,12 @@ class Policy(BaseModel):
             {
                 "rules.fail_safe": self.rules.fail_safe,
                 "rules.empty_message": self.rules.empty_message,
-                "rules.crisis": self.rules.crisis,
-                "rules.low_confidence": self.rules.low_confidence,
+                "rules.urgent": self.rules.urgent,
+                "rules.review": self.rules.review,
             }
             | {
                 f"rules.{rule}": action
-                for rule in ("rising_risk", "unverified_language")
+                for rule in ("rising_risk", "someone_else", "unverified_language")
                 if (action := getattr(self.rules, rule))
             }
             | {f"rules.support.{k}": v for k, v in self.rules.support.items()}
@@ -209,12 +253,10 @@ class Policy(BaseModel):
                 f"rules.support must name exactly {list(SUPPORT_LABELS)}; "
                 f"missing {sorted(missing)}, unknown {sorted(extra)}"
             )
-        unknown = set(self.thresholds.support) - set(SUPPORT_LABELS)
-        if unknown:
-            raise ValueError(f"thresholds.support: unknown classes {sorted(unknown)}")
         for where in (
             "rules.fail_safe",
-            "rules.crisis",
+            "rules.urgent",
+            "rules.review",
             "rules.rising_risk",
             "rules.unverified_language",
         ):
@@ -245,13 +287,18 @@ class Policy(BaseModel):
                     f"{where}: {named[where]!r} is a content_violation action; crisis and "
                     "distress are answered with help, never as a rule violation"
                 )
-        crisis_action = self.actions[self.rules.crisis]
-        if self.resources and not crisis_action.resources:
-            raise ValueError(
-                f"rules.crisis: {self.rules.crisis!r} must attach a resource (e.g. a crisis "
-                "line) when the policy defines resources"
-            )
+        for where in ("rules.urgent", "rules.someone_else"):
+            if where in named and self.resources and not self.actions[named[where]].resources:
+                raise ValueError(
+                    f"{where}: {named[where]!r} must attach a resource (e.g. a crisis line) "
+                    "when the policy defines resources"
+                )
 
     def action(self, name: str) -> ActionSpec:
         """The spec of a named action."""
         return self.actions[name]
+
+    @property
+    def someone_else_action(self) -> str:
+        """The action for crisis language about someone else only."""
+        return self.rules.someone_else or self.rules.review

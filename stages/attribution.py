@@ -1,15 +1,19 @@
 """Cheap attribution for stage one: which sentence made the model flag a message.
 
 Occlusion over sentences: each sentence is scored on its own; the one with the highest crisis
-probability is the evidence shown to counselors and kept in the audit record.
+probability is the evidence shown to counselors and kept in the audit record, with its frame
+(who is at risk, when, what the sentence is doing), which the policy reads.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from stages.frames import FrameReader
 from stages.labels import CRISIS
-from stages.results import Evidence
+from stages.normalize import normalize
+from stages.results import Evidence, StageResult
 from stages.transformer import TransformerStage
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
@@ -46,4 +50,24 @@ def crisis_evidence(stage: TransformerStage, texts: list[str]) -> list[Evidence]
         best = max(range(len(ss)), key=chunk.__getitem__)
         a, b = ss[best]
         out.append(Evidence(category="model", phrase=text[a:b][:300], start=a, end=b))
+    return out
+
+
+def with_evidence(
+    stage: TransformerStage,
+    frames: FrameReader,
+    texts: Sequence[str],
+    results: list[StageResult],
+) -> list[StageResult]:
+    """Stage one's results with the sentence behind each flag and its frame as evidence."""
+    flagged = [j for j, r in enumerate(results) if r.ok and r.label == CRISIS]
+    if not flagged:
+        return results
+    found = crisis_evidence(stage, [texts[j] for j in flagged])
+    out = list(results)
+    for j, evidence in zip(flagged, found, strict=True):
+        frame = frames.of_sentence(normalize(evidence.phrase))
+        out[j] = results[j].model_copy(
+            update={"evidence": (evidence.model_copy(update={"frame": frame}),)}
+        )
     return out

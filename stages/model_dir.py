@@ -15,6 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from stages.calibration import Calibration
 from stages.errors import ModelDirError
 from stages.labels import CRISIS
 
@@ -61,7 +62,16 @@ class StageCard(BaseModel):
         description="A head stage: SHA-256 of the encoder weights it was fit on (a head on "
         "a retrained encoder reads states it never saw).",
     )
+    calibration: Calibration | None = Field(
+        default=None,
+        description="Crisis stages: maps the raw probability to a calibrated risk (scores and "
+        "thresholds are reported on that scale).",
+    )
     metrics: dict[str, float] = Field(default_factory=dict, description="Validation metrics.")
+
+    def risk(self, p: float) -> float:
+        """A raw crisis probability on the calibrated scale (as is without a calibrator)."""
+        return self.calibration(p) if self.calibration is not None else p
 
     @model_validator(mode="after")
     def _check(self) -> StageCard:

@@ -206,14 +206,41 @@ _WORD_GAP = r"[\W_]*"
 _WORD_START = r"(?<![a-z0-9])"
 _WORD_END = r"(?![a-z])"
 
+# Slots a phrase may hold, for attempts told in everyday words ("took like twenty of my moms
+# sleeping pills"). A count is a number from five (digits or words), maybe hedged ("like",
+# "about"); an amount is a count or a rough one ("a bunch", "half", "all"); a drug is up to
+# five words ("of my moms sleeping") before a medicine's name.
+_HEDGE = r"(?:(?:like|about|around|maybe|roughly|over|almost|nearly|probably|at least)[\W_]+)?"
+_NUMBER = (
+    r"(?:[5-9]|[1-9][0-9]+|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|a dozen|"
+    r"dozens|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\W_]*[a-z]+)?|"
+    r"a hundred|hundreds)(?![a-z0-9])"
+)
+_ROUGH = r"(?:a bunch|a load|loads|a lot|a handful|handfuls|half|all|most|the whole|the rest)"
+_MEDICINES = (
+    r"(?:pills|tablets|meds|medication|medicine|painkillers|pain killers|antidepressants|"
+    r"paracetamol|acetaminophen|tylenol|ibuprofen|advil|aspirin|xanax|valium|benzos|oxy|"
+    r"oxycodone|opioids|codeine|tramadol|insulin|lithium|seroquel|ambien|zoloft|prozac|"
+    r"lexapro|sertraline|melatonin|benadryl|capsules)"
+)
+SLOTS = {
+    "<n>": r"[0-9]{2,}",
+    "<count>": _HEDGE + _NUMBER,
+    "<amount>": _HEDGE + rf"(?:{_NUMBER}|{_ROUGH})",
+    "<drug>": rf"(?:[a-z0-9]+[\W_]+){{0,5}}?{_MEDICINES}",
+}
+
 
 def phrase_atoms(phrase: str) -> list[str]:
     """Split a phrase-list entry into regex atoms over normalised text.
 
     Words may be run together or split by any punctuation ("kill my self" matches
     "killmyself" and "kill-my-self"); each letter matches its leet readings and repeats
-    ("k1llll"); a trailing ``*`` on a word matches any ending ("suicid*"); an ``<n>`` word
-    matches a number of two or more digits ("took <n> pills" matches "took 30 pills").
+    ("k1llll"); a trailing ``*`` on a word matches any ending ("suicid*"); a slot word
+    matches what ``SLOTS`` says: ``<n>`` a number of two or more digits ("took <n> pills"
+    matches "took 30 pills"), ``<count>``, ``<amount>`` and ``<drug>`` the ways people count
+    pills and name them ("took <amount> <drug>" matches "took like twenty of my moms
+    sleeping pills").
     """
     words = normalize(phrase).split()
     if not words:
@@ -222,8 +249,8 @@ def phrase_atoms(phrase: str) -> list[str]:
     for index, word in enumerate(words):
         if index:
             atoms.append(_WORD_GAP)
-        if word == "<n>":
-            atoms.append("[0-9]{2,}")
+        if word in SLOTS:
+            atoms.append(SLOTS[word])
             continue
         for ch in word.rstrip("*"):
             atoms.append(f"[{re.escape(_LEET[ch])}]+" if ch in _LEET else f"{re.escape(ch)}+")

@@ -6,6 +6,8 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stages.frames import Frame
+
 
 class StageStatus(str, Enum):
     """Whether a stage scored the text; an error is turned into a fail-safe decision."""
@@ -23,6 +25,14 @@ class Evidence(BaseModel):
     phrase: str = Field(description="The pattern from the phrase list that matched.")
     start: int = Field(description="Start offset in the normalised text.")
     end: int = Field(description="End offset in the normalised text.")
+    frame: Frame | None = Field(
+        default=None, description="Who is at risk, when, and what the text is doing."
+    )
+
+    @property
+    def urgent(self) -> bool:
+        """A present, first-hand disclosure (or a span whose frame was not read)."""
+        return self.frame is None or self.frame.urgent
 
 
 class StageResult(BaseModel):

@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from stages.errors import ConfigError
+from stages.frames import FrameReader
 from stages.labels import CRISIS, NOT_CRISIS
 from stages.normalize import Unmasker, compile_phrases, normalize
 from stages.results import Evidence, StageResult
@@ -105,12 +106,19 @@ def _masks(idiom: tuple[int, int], match: tuple[int, int]) -> bool:
 
 
 class SafetyNet:
-    """Flags explicit crisis language in the whole normalised text, one evidence span per match."""
+    """Flags explicit crisis language in the whole normalised text, one evidence span per match.
+
+    Each match carries its frame (who is at risk, when, what the text is doing), read by
+    ``frames``; the policy decides what a frame changes.
+    """
 
     name = "safety_net"
 
-    def __init__(self, phrases: PhraseLists | None = None) -> None:
+    def __init__(
+        self, phrases: PhraseLists | None = None, frames: FrameReader | None = None
+    ) -> None:
         self.phrases = phrases if phrases is not None else load_phrase_lists()
+        self.frames = frames if frames is not None else FrameReader()
         self._entries = [
             (category, phrase)
             for category, entry in self.phrases.categories.items()
@@ -130,7 +138,10 @@ class SafetyNet:
             if any(_masks(idiom, (start, end)) for idiom in idioms):
                 continue
             category, phrase = self._entries[int(match.lastgroup[1:])]  # type: ignore[index]
-            found.append(Evidence(category=category, phrase=phrase, start=start, end=end))
+            frame = self.frames.of_match(normalised, start, end, phrase=phrase, category=category)
+            found.append(
+                Evidence(category=category, phrase=phrase, start=start, end=end, frame=frame)
+            )
         return tuple(found)
 
     def predict(self, texts: Sequence[str]) -> list[StageResult]:

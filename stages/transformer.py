@@ -22,7 +22,7 @@ from stages.backends import (
 )
 from stages.batching import CPU_PASS_OVERHEAD_TOKENS, length_batches
 from stages.errors import ModelDirError, StageError
-from stages.labels import CRISIS, NOT_CRISIS
+from stages.labels import CRISIS, DEFAULT_CRISIS_THRESHOLD, NOT_CRISIS
 from stages.model_dir import StageCard
 from stages.normalize import model_text
 from stages.results import StageResult
@@ -357,13 +357,15 @@ def label_result(name: str, card: StageCard, row: list[float]) -> StageResult:
     """A stage result from one text's probabilities and the card's thresholds."""
     scores = dict(zip(card.labels, row, strict=True))
     if card.task == "crisis":
-        threshold = card.thresholds.get(CRISIS, 0.5)
+        # Flag on the raw score (the threshold was tuned on it); report both on the
+        # calibrated scale, which keeps their order.
+        threshold = card.thresholds.get(CRISIS, DEFAULT_CRISIS_THRESHOLD)
         is_crisis = scores[CRISIS] >= threshold
         return StageResult(
             stage=name,
             label=CRISIS if is_crisis else NOT_CRISIS,
-            scores={CRISIS: scores[CRISIS]},
-            threshold=threshold,
+            scores={CRISIS: card.risk(scores[CRISIS])},
+            threshold=card.risk(threshold),
         )
     label = max(scores, key=scores.__getitem__)
     threshold = card.thresholds.get(label, 0.0)

@@ -1,4 +1,4 @@
-"""Issue 8 features on the real path: language guard, evidence, tenants, shadow, resources.
+"""Beyond one message, on the real path: language guard, evidence, tenants, shadow, resources.
 
 Conversation context has its own module: test_conversation.py.
 """
@@ -19,9 +19,11 @@ from typer.testing import CliRunner
 from policies.loader import default_policy_file, parse_policy
 from review_queue.models import AuditRecord
 from stages.errors import PolicyError
+from stages.labels import SUPPORT_LABELS
 from stages.normalize import normalize
 from triage import Triage
 from triage.cli import app
+from triage.testing import policy_with, write_policy
 
 
 def test_non_english_message_goes_to_review_as_unverified_language(triage: Triage) -> None:
@@ -54,7 +56,8 @@ def test_evidence_for_a_model_hit_is_the_sentence_that_scores_highest(
     make_triage: Callable[..., Triage], tmp_path: Path
 ) -> None:
     always = tiny_stage(tmp_path / "always", "crisis", thresholds={"crisis": 0.0})
-    triage = make_triage(crisis_model=str(always))
+    urgent_alone = write_policy(policy_with(risk={"urgent_at": 0.0}), tmp_path / "p.yaml")
+    triage = make_triage(crisis_model=str(always), policy_path=urgent_alone)
     text = "The bus was late again. My cat sleeps all day."
     d = triage.route(text)
     assert d.crisis and any(r.startswith("stage_one:") for r in d.reasons)
@@ -67,19 +70,13 @@ def test_evidence_for_a_model_hit_is_the_sentence_that_scores_highest(
 
 
 def _policy(tmp_path: Path, name: str, **changes: object) -> Path:
-    data = yaml.safe_load(default_policy_file().read_text())
-    data["version"] = name
-    for key, value in changes.items():
-        data[key] = value
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+    return write_policy(policy_with(version=name, **changes), tmp_path / f"{name}.yaml")
 
 
 def test_two_tenants_decide_differently_on_the_same_message(
     make_triage: Callable[..., Triage], tmp_path: Path
 ) -> None:
-    cautious = _policy(tmp_path, "cautious", thresholds={"crisis": 0.0, "support": {}})
+    cautious = _policy(tmp_path, "cautious", risk={"review_at": 0.0, "urgent_at": 0.0})
     relaxed = _policy(tmp_path, "relaxed")
     triage = make_triage(tenants={"helpline-a": cautious, "forum-b": relaxed})
     message = "the match last night was fun"
@@ -110,7 +107,7 @@ def test_shadow_candidate_is_recorded_beside_the_live_decision_and_never_acted_o
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     plain = make_triage(state_dir=tmp_path / "plain").route_many(SHADOW_MESSAGES)
-    shadow = {"name": "flag-everything", "thresholds": {"crisis": 0.0}}
+    shadow = {"name": "flag-everything", "risk": {"review_at": 0.0, "urgent_at": 0.0}}
     triage = make_triage(policy_path=_policy(tmp_path, "with-shadow", shadow=shadow))
     live = triage.route_many(SHADOW_MESSAGES)
     assert [d.action for d in live] == [d.action for d in plain]  # the candidate changes nothing
@@ -170,20 +167,15 @@ def test_automatic_replies_carry_the_resource_text_for_the_users_region(
     )
     assert triage.route("i want to kill myself").resources[0].region == "default"
 
+    all_auto = {
+        "unverified_language": None,
+        "support": dict.fromkeys(SUPPORT_LABELS, "auto_support"),
+    }
     auto = make_triage(
-        policy_path=_policy(tmp_path, "all-auto", rules=_rules(low_confidence="auto_support")),
-        state_dir=tmp_path / "auto",
+        policy_path=_policy(tmp_path, "all-auto", rules=all_auto), state_dir=tmp_path / "auto"
     ).route("thanks, that recipe worked great", region="US")
     assert not auto.human and auto.action == "auto_support"
     assert [r.key for r in auto.resources] == ["support_line"]
-
-
-def _rules(**changes: str) -> dict[str, object]:
-    rules = yaml.safe_load(default_policy_file().read_text())["rules"]
-    rules.update(changes)
-    rules["unverified_language"] = None
-    rules["support"] = {k: "auto_support" for k in rules["support"]}
-    return rules
 
 
 def test_a_database_failure_still_gives_the_crisis_line(
@@ -197,7 +189,9 @@ def test_a_database_failure_still_gives_the_crisis_line(
     assert [r.key for r in d.resources] == ["crisis_line"] and "988" in d.resources[0].text
 
 
-@pytest.mark.parametrize("rule", ["crisis", "fail_safe", "low_confidence", "crisis_support"])
+@pytest.mark.parametrize(
+    "rule", ["urgent", "fail_safe", "review", "someone_else", "crisis_support"]
+)
 def test_crisis_and_distress_can_never_be_answered_as_a_content_violation(rule: str) -> None:
     data = yaml.safe_load(default_policy_file().read_text())
     data["actions"]["remove_post"] = {"human": rule != "crisis_support", "content_violation": True}

@@ -14,6 +14,7 @@ from service_support import serve
 from review_queue.audit import verify
 from review_queue.models import Case, CaseStatus
 from triage import Triage
+from triage.load_report import LOAD_SAMPLE_FILE, save_sample, score_texts
 
 pytestmark = pytest.mark.browser
 
@@ -80,3 +81,39 @@ def test_counselor_logs_in_claims_top_case_and_resolves_it(
 
     events = [h["event"] for h in ReviewQueue(triage.store).history(first.case_id)]
     assert events == ["decision", "case_claimed", "case_resolved"]
+
+
+def test_lead_sees_what_an_edited_threshold_costs_before_saving(
+    make_triage: Callable[..., Triage],
+) -> None:
+    triage = make_triage()
+    everyday = ["how do i change my email", "thanks, see you tomorrow", "the bus is late again"]
+    crisis = ["i want to kill myself", "i took a bunch of my moms pills an hour ago"]
+    sample = score_texts(triage, "everyday", everyday, at_risk=False)
+    sample += score_texts(triage, "crisis", crisis, at_risk=True)
+    save_sample(sample, Path(triage.settings.state_dir) / LOAD_SAMPLE_FILE)
+    policy_file = Path(triage.policies.path)
+    in_force = policy_file.read_text()
+    with serve(triage) as running, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium())
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{running.url}/console/login")
+        page.fill("input[name=name]", "lead")
+        page.fill("input[name=key]", running.keys["lead"])
+        page.click("text=Log in")
+        page.goto(f"{running.url}/console/policy")
+        edited = in_force.replace("review_at: null", "review_at: 0.0", 1)
+        assert edited != in_force
+        page.fill("textarea[name=policy_text]", edited)
+        page.click("text=Preview load")
+        preview = page.locator("#load-preview")
+        expect(preview).to_contain_text("not saved")
+        rows = preview.locator("tr")
+        expect(rows).to_have_count(3)  # header, everyday, crisis
+        # Everything reaches a person with review_at 0: 10,000 per 10,000, against none now.
+        expect(rows.nth(1)).to_contain_text("everyday")
+        expect(rows.nth(1)).to_contain_text("10000 (0)")
+        expect(rows.nth(2)).to_contain_text("1.000 (1.000)")  # crisis reaches a person either way
+        expect(page.locator("textarea[name=policy_text]")).to_have_value(edited)
+        browser.close()
+    assert policy_file.read_text() == in_force  # a preview writes nothing

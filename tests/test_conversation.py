@@ -8,17 +8,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlmodel import select
 from tiny_models import tiny_stage
 
 from policies.context import Turn, concern_signal, contributing_turns
-from policies.loader import default_policy_file, load_policy
+from policies.loader import load_policy
 from policies.schema import ConversationSpec
 from review_queue.models import AuditRecord
 from stages.labels import CRISIS
 from triage import Triage
 from triage.conversation import ConversationMemory
+from triage.testing import policy_with, write_policy
 
 SPEC = ConversationSpec(window_turns=5, ttl_minutes=30, concern=0.5, min_concern_turns=3)
 
@@ -67,14 +67,14 @@ def test_memory_keeps_a_bounded_window_and_forgets_old_turns() -> None:
     assert turn.number == 1 and earlier == []
 
 
-def _policy(tmp_path: Path, **changes: object) -> Path:
-    data = yaml.safe_load(default_policy_file().read_text())
-    for key, value in changes.items():
-        data[key] = value
-    data["rules"]["unverified_language"] = None
-    path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+def _policy(tmp_path: Path, *, threshold: float, **changes: object) -> Path:
+    """The shipped policy with stage one's review and urgent thresholds both at ``threshold``."""
+    policy = policy_with(
+        risk={"review_at": threshold, "urgent_at": threshold},
+        rules={"unverified_language": None},
+        **changes,
+    )
+    return write_policy(policy, tmp_path / "policy.yaml")
 
 
 @pytest.fixture
@@ -88,9 +88,7 @@ def rising_triage(make_triage: Callable[..., Triage], tmp_path: Path) -> Triage:
     scores = [r.scores[CRISIS] for r in probe.crisis_stage.predict(RISING)]
     threshold = max(scores) * 1.05
     conversation = {"concern": round(min(scores) / threshold * 0.95, 4), "min_concern_turns": 3}
-    path = _policy(
-        tmp_path, thresholds={"crisis": threshold, "support": {}}, conversation=conversation
-    )
+    path = _policy(tmp_path, threshold=threshold, conversation=conversation)
     return make_triage(policy_path=path)
 
 
@@ -148,7 +146,7 @@ def test_read_together_keeps_a_calm_turn_after_a_crisis_turn_escalated(
     threshold = (both + alone[second]) / 2  # turn 1 passes alone, turn 2 does not, both do
     path = _policy(
         tmp_path,
-        thresholds={"crisis": threshold, "support": {}},
+        threshold=threshold,
         conversation={"concern": 0.999, "min_concern_turns": 5, "read_together": True},
     )
     triage = make_triage(crisis_model=str(spread), policy_path=path)

@@ -12,25 +12,19 @@ import pytest
 from review_queue.audit import verify
 from review_queue.models import CaseStatus
 from review_queue.queue import QueueError, ReviewQueue
+from stages.labels import SUPPORT_LABELS
 from triage import Triage
+from triage.testing import policy_with, write_policy
 
 
 @pytest.fixture
 def queue_and_triage(
     make_triage: Callable[..., Triage], tmp_path: Path
 ) -> tuple[ReviewQueue, Triage]:
-    from policies.loader import default_policy_file
-
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        default_policy_file()
-        .read_text()
-        .replace("store_raw_text: false", "store_raw_text: true")
-        .replace("crisis_support: human_review", "crisis_support: human_review")
-        .replace("neutral: log_only", "neutral: human_review")
-        .replace("information_needed: auto_support", "information_needed: human_review")
-        .replace("positive_support: auto_support", "positive_support: human_review")
-        .replace("emotional_support: auto_support", "emotional_support: human_review")
+    every_class_to_a_person = dict.fromkeys(SUPPORT_LABELS, "human_review")
+    policy = write_policy(
+        policy_with(privacy={"store_raw_text": True}, rules={"support": every_class_to_a_person}),
+        tmp_path / "policy.yaml",
     )
     triage = make_triage(policy_path=policy)
     return ReviewQueue(triage.store, lease_s=60), triage
@@ -40,7 +34,7 @@ def test_queue_orders_by_priority_then_age(queue_and_triage) -> None:
     queue, triage = queue_and_triage
     calm = triage.route("can you tell me about your services")
     urgent = triage.route("i want to kill myself")
-    assert calm.priority == 2 and urgent.priority == 0
+    assert urgent.priority == 0 and calm.priority is not None and calm.priority > 0
     assert [c.id for c in queue.open_cases()] == [urgent.case_id, calm.case_id]
 
 
@@ -102,5 +96,6 @@ def test_sla_breach_reprioritises(queue_and_triage) -> None:
         s.add(case)
         s.commit()
     breaches = queue.breach_sla()
-    assert [(b.case_id, b.priority) for b in breaches] == [(d.case_id, 1)]
+    assert d.priority is not None
+    assert [(b.case_id, b.priority) for b in breaches] == [(d.case_id, d.priority - 1)]
     assert queue.breach_sla() == []  # deadline moved on: no second alert at once

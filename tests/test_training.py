@@ -113,7 +113,8 @@ def test_train_crisis_stage_then_tune_and_report(tmp_path: Path, tiny_base: Path
     sw = data.slices["suicidewatch"]["text"]
     recall = (crisis_scores(load_stage(out), sw) >= thresholds["crisis"]).mean()
     assert recall >= 0.95
-    metrics = crisis_report(out, data, tmp_path / "report")
+    assert card.calibration is not None and card.calibration.slope > 0  # tune fits it
+    metrics = crisis_report(out, data, tmp_path / "report", root=data_dir())
     assert metrics["recall_suicidewatch_validation_model"] == pytest.approx(recall, abs=1e-4)
     saved = json.loads((tmp_path / "report" / "metrics.json").read_text())
     assert saved["threshold"] == thresholds["crisis"]
@@ -131,6 +132,13 @@ def test_train_crisis_stage_then_tune_and_report(tmp_path: Path, tiny_base: Path
     assert "what the subreddit labels allow" in summary
     checks = saved["short_message_checks"]
     assert checks["crisis"]["messages"] >= 50 and 0 <= checks["figurative"]["flagged_model"] <= 1
+    tiers = saved["risk_tiers"]  # under the shipped policy, with frames
+    assert {"Supportive", "Indicator", "at risk"} <= set(tiers["users"])
+    assert tiers["users"]["at risk"]["users"] == 145
+    assert 0 <= tiers["auc_at_risk_vs_supportive"] <= 1
+    assert "checks: attempts" in tiers["sets"] and "checks: recovery" in tiers["sets"]
+    assert "C-SSRS at-risk users urgent" in summary and "Calibration" in summary
+    assert (tmp_path / "report" / "reliability.png").stat().st_size > 1000
 
 
 def test_auc_is_split_by_the_depression_posts_that_state_crisis() -> None:

@@ -63,6 +63,18 @@ class TrainConfig(BaseModel):
         le=10,
         description="Crisis task: weight of the figurative hard negatives (0: leave them out).",
     )
+    frame_weight: float = Field(
+        default=0.0,
+        ge=0,
+        le=10,
+        description="Crisis task: weight of the contrastive frames (crisis words about someone "
+        "else, recovered from, or as a topic) as negatives (0: leave them out).",
+    )
+    drop_label_issues: bool = Field(
+        default=False,
+        description="Crisis task: drop the SDCNL posts whose subreddit label the text "
+        "contradicts (training/sdcnl_label_issues.yaml, found with cleanlab).",
+    )
     warning_sign_weight: float = Field(
         default=0.5,
         ge=0,

@@ -24,12 +24,21 @@ from sklearn.metrics import (  # noqa: E402
     roc_auc_score,
 )
 
+from policies.loader import load_policy
+from policies.schema import Policy
 from stages.head import HeadStage, load_model_stage
 from stages.labels import CRISIS
 from stages.model_dir import StageCard
 from stages.safety_net import SafetyNet
 from stages.transformer import TransformerStage
+from training.calibrate import fit_calibration
 from training.obfuscate import STYLES, obfuscate
+from training.risk_report import (
+    calibration_metrics,
+    reliability_plot,
+    tier_metrics,
+)
+from training.risk_report import to_markdown as risk_markdown
 from training.tasks import TaskData
 from training.thresholds import crisis_threshold, support_thresholds
 
@@ -101,6 +110,7 @@ def tune(
         positives = data.slices["suicidewatch"]["text"]
         scores = crisis_scores(stage, positives)
         thresholds = {CRISIS: crisis_threshold(scores, np.ones_like(scores), target_recall)}
+        card.calibration = calibrate(stage, data, scores)
     else:
         probs = probabilities(stage, data.validation["text"])
         thresholds = support_thresholds(
@@ -109,6 +119,27 @@ def tune(
     card.thresholds = thresholds  # unrounded: rounding up would drop the boundary positive
     card.save(model_dir)
     return card.thresholds
+
+
+# Negatives the calibrator is fit on: everyday, calm and stressed text, not r/depression (a
+# third of its posts state suicidal intent, reports/crisis-demo).
+CALIBRATION_NEGATIVES = ("goemotions_validation", "not_stressed", "stressed")
+CALIBRATION_MAX_PER_SLICE = 2000
+
+
+def calibrate(stage: TransformerStage | HeadStage, data: TaskData, sw_scores: np.ndarray) -> Any:
+    """Stage one's calibrator, fit on validation r/SuicideWatch posts against negatives."""
+    negatives = [
+        t
+        for name in CALIBRATION_NEGATIVES
+        for t in data.slices[name]["text"][:CALIBRATION_MAX_PER_SLICE]
+    ]
+    scores = np.r_[sw_scores, crisis_scores(stage, negatives)]
+    labels = np.r_[np.ones(len(sw_scores)), np.zeros(len(negatives))]
+    described = ", ".join(CALIBRATION_NEGATIVES)
+    return fit_calibration(
+        scores, labels, fitted_on=f"validation r/SuicideWatch posts against {described}"
+    )
 
 
 def expected_calibration_error(
@@ -364,11 +395,26 @@ def _depression_section(split: dict[str, float]) -> str:
 
 
 def crisis_report(
-    model_dir: Path, data: TaskData, out: Path, *, device: str = "auto"
+    model_dir: Path,
+    data: TaskData,
+    out: Path,
+    *,
+    root: Path | None = None,
+    policy: Policy | None = None,
+    device: str = "auto",
 ) -> dict[str, Any]:
-    """Stage one's crisis report: recall, flag rates, AUC, obfuscation, misses by kind."""
+    """Stage one's crisis report: recall, flag rates, AUC, obfuscation, misses by kind.
+
+    Also its calibration, and (with the C-SSRS users under ``root``) its risk tiers under
+    ``policy`` (the shipped one by default).
+    """
     out.mkdir(parents=True, exist_ok=True)
     stage = TransformerStage("eval", model_dir, device=device, batch_size=64)
+    policy = policy or load_policy()
+    calibration = calibration_metrics(stage, data)
+    tiers = tier_metrics(policy, stage, data, root)
+    if calibration["calibrated"]:
+        reliability_plot(calibration, out / "reliability.png")
     net = SafetyNet()
     threshold = stage.card.thresholds.get(CRISIS, 0.5)
     s = {name: ds["text"] for name, ds in data.slices.items()}
@@ -425,6 +471,8 @@ def crisis_report(
         "latency": latency(stage, sw[:50] + s["goemotions_validation"][:50]),
         "base_model": stage.card.base_model,
         "card_metrics": stage.card.metrics,
+        "risk_tiers": tiers,
+        "calibration": calibration,
     }
 
     fig, ax = plt.subplots(figsize=(6, 5))
@@ -487,6 +535,7 @@ def crisis_report(
             if not isinstance(v, dict) and k != "base_model"
         )
         + f"| obfuscated recall (model + safety net) | {obfuscated} |\n\n"
+        + risk_markdown(policy, tiers, calibration)
         + "## Held-out short messages (training/crisis_checks.yaml)\n\n"
         + "| messages | flagged, model | flagged, model + safety net |\n|---|---|---|\n"
         + "".join(

@@ -40,6 +40,8 @@ def task_data(cfg: TrainConfig, data_root: Path | None) -> TaskData:
         options["depression_weight"] = cfg.depression_weight
         options["figurative_weight"] = cfg.figurative_weight
         options["warning_sign_weight"] = cfg.warning_sign_weight
+        options["frame_weight"] = cfg.frame_weight
+        options["drop_label_issues"] = cfg.drop_label_issues
     elif cfg.task == "support":
         options["rule"] = cfg.multi_label_rule
     return load_task(cfg.task, data_root, **options)

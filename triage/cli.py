@@ -30,17 +30,27 @@ app.add_typer(spool_app, name="spool")
 console = Console()
 err = Console(stderr=True, style="red")
 
+# One message per tier and kind of answer (see the default policy): urgent, reviewed,
+# guidance about someone else, automatic support, logged.
 DEMO_MESSAGES = [
     "I can't do this anymore. I'm going to kill myself tonight.",
     "i just want to k1ll mys3lf, nobody would even notice",
-    "What time does the support group meet on Thursdays?",
-    "Thank you so much, talking to you today really helped!",
-    "ok",
+    "i took like twenty of my mom's sleeping pills an hour ago",
+    "I used to cut myself in high school, I've been clean for two years",
+    "what are the warning signs of suicide?",
+    "My best friend says she wants to die. What do I do?",
     "I've been so stressed about exams and I can't sleep",
+    "What time does the support group meet on Thursdays?",
     "this traffic is killing me lol",
+    "ok",
     "",
 ]
-DEMO_CONVERSATION = ["it won't matter soon", "there's no way out"]
+# No turn is urgent alone; together they are (rules.rising_risk).
+DEMO_CONVERSATION = [
+    "i haven't really slept in days",
+    "everything just feels pointless lately",
+    "i gave my guitar and my cat to my brother today",
+]
 
 
 def _fail(message: str) -> NoReturn:
@@ -146,6 +156,23 @@ def _train(cfg: Any, data_dir: Path | None) -> None:
     console.print(f"[green]wrote {cfg.output_dir}[/green]; thresholds {thresholds}")
 
 
+@app.command("label-issues")
+def label_issues(
+    output: Path = typer.Option(
+        Path("training/sdcnl_label_issues.yaml"), help="Where to write the flagged posts' keys."
+    ),
+    data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
+) -> None:
+    """Find SDCNL posts whose subreddit label the text contradicts (cleanlab).
+
+    Stage one drops them when trained with ``drop_label_issues``.
+    """
+    from training.label_issues import sdcnl_label_issues
+
+    found = sdcnl_label_issues(_data_root(data_dir), output)
+    console.print_json(json.dumps(found))
+
+
 @app.command("tune-thresholds")
 def tune_thresholds(
     model_dir: Path = typer.Argument(..., help="A stage directory written by `triage train`."),
@@ -193,7 +220,7 @@ def evaluate(
     options = {"rule": multi_label_rule} if stage == "support" else {}
     data = load_task(stage, _data_root(data_dir), **options)
     if stage == "crisis":
-        metrics = crisis_report(model_dir, data, output)
+        metrics = crisis_report(model_dir, data, output, root=_data_root(data_dir))
     else:
         ds = data.test if split == "test" and data.test is not None else data.validation
         metrics = classification_report(
@@ -299,29 +326,102 @@ def demo() -> None:
     ensure_demo_models(Path(settings.crisis_model), Path(settings.support_model))
     triage = Triage(settings)
     table = Table(title=f"crisis-triage demo (policy {triage.policy.version})")
-    for column in ("message", "action", "crisis", "score", "support", "reasons", "case"):
-        table.add_column(column, overflow="fold")
+    table.add_column("message", overflow="fold", ratio=1)
+    table.add_column("decision", overflow="fold", ratio=1)
     for message, d in zip(DEMO_MESSAGES, triage.route_many(DEMO_MESSAGES), strict=True):
-        table.add_row(
-            repr(message[:60]),
-            d.action,
-            str(d.crisis),
-            f"{d.crisis_score:.2f}",
-            d.support or "-",
-            ", ".join(d.reasons),
-            (d.case_id or "-")[:8],
-        )
+        table.add_row(repr(message), _decision_cell(d))
     console.print(table)
     console.print("[bold]One conversation, turn by turn (rules.rising_risk):[/bold]")
     for message in DEMO_CONVERSATION:
         d = triage.route(message, conversation_id="demo-conversation", region="US")
-        console.print(
-            f"  turn {d.turn}: {message!r} -> {d.action} ({', '.join(d.reasons)}); "
-            f"turns behind it: {list(d.context_turns) or '-'}",
-            markup=False,
-        )
-        for resource in d.resources:
-            console.print(f"    reply resource {resource.key}: {resource.text}", markup=False)
+        console.print(f"  turn {d.turn}: {message!r}", markup=False)
+        console.print(f"    -> {_decision_cell(d)}", markup=False)
+        if d.context_turns:
+            console.print(f"    turns behind it: {list(d.context_turns)}", markup=False)
+
+
+def _decision_cell(d: Any) -> str:
+    """A decision in a few words: tier, action, risk, reasons, case."""
+    case = f" case {d.case_id[:8]}" if d.case_id else ""
+    return f"{d.tier}: {d.action} (risk {d.crisis_score:.2f}){case}\n{', '.join(d.reasons)}"
+
+
+@app.command("load-report")
+def load_report(
+    policy: Path | None = typer.Option(None, help="Policy to measure (default: the one in force)."),
+    sample: Path | None = typer.Option(
+        None, help="Your own traffic: JSON lines with 'text' and optionally 'at_risk' (bool)."
+    ),
+    output: Path = typer.Option(Path("reports/load"), help="Report folder to write."),
+    everyday: int | None = typer.Option(None, help="Cap the everyday messages scored."),
+    cached: bool = typer.Option(
+        False, help="Apply the policy to the traffic scored last time (state folder)."
+    ),
+    data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
+) -> None:
+    """Cases per 10,000 messages by risk tier, on reference traffic or your own sample."""
+    from policies.load import load_table
+    from policies.loader import load_policy
+    from stages.errors import TriageError
+    from triage import Settings, Triage
+    from triage.load_report import (
+        LOAD_SAMPLE_FILE,
+        read_sample,
+        save_sample,
+        to_markdown,
+        write_report,
+    )
+
+    settings = Settings()
+    cache = Path(settings.state_dir) / LOAD_SAMPLE_FILE
+    try:
+        in_force = load_policy(policy or settings.policy_path)
+        if cached:
+            messages = read_sample(cache)
+        else:
+            scored = _score_traffic(Triage(settings), sample, everyday, _data_root(data_dir))
+            save_sample(scored, cache)
+            messages = scored
+    except (TriageError, ValueError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    if not messages:
+        _fail(f"no scored traffic in {cache}: run `triage load-report` without --cached")
+    table = load_table(in_force, messages)
+    write_report(in_force, table, output)
+    console.print(to_markdown(in_force, table), markup=False)
+    console.print(f"[green]report written to {output}[/green]; scored traffic kept in {cache}")
+
+
+def _score_traffic(
+    triage: Any, sample: Path | None, everyday: int | None, root: Path | None
+) -> list[Any]:
+    """Score a platform's sample, or the reference traffic, with a progress bar."""
+    from triage.load_report import read_jsonl_sample, score_texts
+
+    if sample is not None:
+        texts, at_risk = read_jsonl_sample(sample)
+        groups = {
+            value: [t for t, r in zip(texts, at_risk, strict=True) if r is value]
+            for value in (True, False, None)
+        }
+        names = {True: "sample: at risk", False: "sample: not at risk", None: "sample"}
+        return [
+            m
+            for value, chosen in groups.items()
+            if chosen
+            for m in score_texts(triage, names[value], chosen, at_risk=value)
+        ]
+    from training.reference import reference_traffic
+
+    sets = reference_traffic(root, everyday=everyday)
+    progress, update = _progress_bar("scoring reference traffic")
+    out: list[Any] = []
+    with progress:
+        for k, ref in enumerate(sets):
+            update(k, len(sets))
+            out += score_texts(triage, ref.name, ref.texts, at_risk=ref.at_risk, units=ref.units)
+        update(len(sets), len(sets))
+    return out
 
 
 @app.command()

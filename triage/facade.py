@@ -17,8 +17,8 @@ from policies.context import (
     Turn,
     concern_signal,
     contributing_turns,
-    crisis_threshold,
     join_turns,
+    review_threshold,
     turn_risk,
 )
 from policies.decision import Decision
@@ -33,8 +33,9 @@ from policies.holder import PolicyHolder
 from policies.loader import default_policy_file
 from policies.schema import Policy
 from review_queue.store import CaseStore, DatabaseUnavailableError
-from stages.attribution import crisis_evidence
+from stages.attribution import with_evidence
 from stages.backends import resolve_backend
+from stages.frames import FrameReader
 from stages.head import encoder_dir_of, load_model_stage, same_dir
 from stages.labels import CRISIS
 from stages.language_guard import LanguageGuard
@@ -87,7 +88,7 @@ def _check_ids(values: Sequence[str | None] | None, what: str, n: int) -> list[s
 
 
 @dataclass(frozen=True)
-class _Scored:
+class BatchResults:
     """Every stage's result for each message of a batch (non-empty messages only)."""
 
     safety: list[StageResult]
@@ -116,7 +117,8 @@ class Triage:
         self._language_guards: dict[str, LanguageGuard] = {}
         if self.policy.rules.unverified_language:  # load its models now, not on a first message
             self._language_guard(self.policy)
-        self.safety_net: Stage = SafetyNet(load_phrase_lists(s.phrases_path))
+        self.frames = FrameReader()
+        self.safety_net: Stage = SafetyNet(load_phrase_lists(s.phrases_path), frames=self.frames)
         # Stage two as a head on stage one's encoder reads stage one's pass: nothing to run
         # beside it. Otherwise its backend is that of the model it runs.
         support_encoder = encoder_dir_of(s.support_model)
@@ -235,6 +237,17 @@ class Triage:
         ]
         return self._persist(decisions, texts, policy, tenant, shadows)
 
+    def stage_results(self, texts: Sequence[str]) -> BatchResults:
+        """Every stage's result for non-empty texts under the policy in force, stage two too.
+
+        What ``policies.load`` applies policies to; nothing is stored.
+        """
+        texts = [check_message(t, f"texts[{i}]") for i, t in enumerate(texts)]
+        if any(not t.strip() for t in texts):
+            raise ValueError("stage_results scores non-empty texts only")
+        policy = self.policy.model_copy(update={"support_stage": "always"})
+        return self._stage_results(policy, texts)
+
     def _language_guard(self, policy: Policy) -> LanguageGuard:
         spec = policy.language
         key = spec.model_dump_json()
@@ -245,19 +258,14 @@ class Triage:
         return self._language_guards[key]
 
     def _with_evidence(self, texts: list[str], crisis: list[StageResult]) -> list[StageResult]:
-        """Attach the sentence that drove each stage-one flag (occlusion; flagged texts only)."""
-        flagged = [j for j, r in enumerate(crisis) if r.ok and r.label == CRISIS]
-        if not flagged or not isinstance(self.crisis_stage, TransformerStage):
+        """Attach the sentence that drove each stage-one flag, with its frame (flagged only)."""
+        if not isinstance(self.crisis_stage, TransformerStage):
             return crisis
         try:
-            found = crisis_evidence(self.crisis_stage, [texts[j] for j in flagged])
+            return with_evidence(self.crisis_stage, self.frames, texts, crisis)
         except Exception:  # evidence is for people; never let it cost a decision
             log.exception("stage-one evidence failed")
             return crisis
-        out = list(crisis)
-        for j, evidence in zip(flagged, found, strict=True):
-            out[j] = crisis[j].model_copy(update={"evidence": (evidence,)})
-        return out
 
     def _decide(
         self, texts: list[str], ids: list[str | None], policy: Policy, tenant: str | None
@@ -293,7 +301,7 @@ class Triage:
                 )
         return [d for d in out if d is not None], shadows
 
-    def _stage_results(self, policy: Policy, texts: list[str]) -> _Scored:
+    def _stage_results(self, policy: Policy, texts: list[str]) -> BatchResults:
         safety = self._score(self.safety_net, texts)
         # Beside stage one, stage two scores every text; only the texts the policy needs
         # it for take its result, so decisions are those of the stages run in turn.
@@ -311,7 +319,7 @@ class Triage:
             else:
                 language = list(self._score(guard, texts))
         support = self._support(policy, self.support_stage, texts, safety, crisis, early=early)
-        return _Scored(safety, crisis, support, language, [None] * len(texts))
+        return BatchResults(safety, crisis, support, language, [None] * len(texts))
 
     def _support(
         self,
@@ -345,7 +353,7 @@ class Triage:
         return support
 
     def _apply(
-        self, policy: Policy, scored: _Scored, texts: list[str], ids: list[str | None]
+        self, policy: Policy, scored: BatchResults, texts: list[str], ids: list[str | None]
     ) -> list[Decision]:
         out = []
         for j, text in enumerate(texts):
@@ -374,7 +382,7 @@ class Triage:
         tenant: str | None,
         texts: list[str],
         ids: list[str | None],
-        scored: _Scored,
+        scored: BatchResults,
     ) -> tuple[list[int | None], list[ContextSignal | None]]:
         """Record each message as a turn of its conversation; say which conversations rise."""
         turns: list[int | None] = [None] * len(texts)
@@ -421,7 +429,7 @@ class Triage:
             if not result.ok:  # could not read the conversation: a person does
                 out[j] = ContextSignal("rising_risk:read_together_failed", ())
                 continue
-            score, threshold = result.scores.get(CRISIS, 0.0), crisis_threshold(policy, result)
+            score, threshold = result.scores.get(CRISIS, 0.0), review_threshold(policy, result)
             if score >= threshold:
                 passed.append((j, score, threshold))
         leave_one_out = [
@@ -438,13 +446,13 @@ class Triage:
             )
         return out
 
-    def _candidate(self, policy: Policy, live: _Scored, texts: list[str]) -> tuple[Policy, _Scored]:
+    def _candidate(
+        self, policy: Policy, live: BatchResults, texts: list[str]
+    ) -> tuple[Policy, BatchResults]:
         """The shadow candidate's policy and stage results (live results where it shares them)."""
         spec = policy.shadow
         assert spec is not None
-        candidate = policy.model_copy(
-            update={"thresholds": spec.thresholds or policy.thresholds, "shadow": None}
-        )
+        candidate = policy.model_copy(update={"risk": spec.risk or policy.risk, "shadow": None})
         crisis = live.crisis
         if spec.crisis_model:
             crisis = self._score(self._candidate_stage("crisis", spec.crisis_model), texts)

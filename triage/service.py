@@ -29,6 +29,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from policies.decision import Decision
 from policies.engine import fail_safe_decision, with_resources
+from policies.load import load_table
+from policies.loader import parse_policy_with_notices
 from review_queue.accounts import authenticate
 from review_queue.audit import AuditRecord
 from review_queue.models import Case, CaseStatus, Principal, Role, utcnow
@@ -39,6 +41,7 @@ from review_queue.queue import OUTCOMES, QueueError, ReviewQueue, as_utc
 from stages.errors import PolicyError
 from stages.labels import SUPPORT_LABELS
 from triage.facade import Triage
+from triage.load_report import LOAD_SAMPLE_FILE, read_sample
 
 log = logging.getLogger("triage.service")
 
@@ -222,6 +225,7 @@ def create_app(triage: Triage, *, policy_path: Path | None = None) -> FastAPI:
     app.state.triage = triage
     app.state.queue = ReviewQueue(triage.store)
     app.state.policy_path = policy_path or triage.policies.path
+    app.state.load_sample = None  # traffic scored by `triage load-report`, read on first preview
     secret = load_or_create_key(Path(triage.settings.state_dir) / "console.key").hex()
     app.add_middleware(SessionMiddleware, secret_key=secret, same_site="strict", max_age=8 * 3600)
     templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -399,7 +403,13 @@ def create_app(triage: Triage, *, policy_path: Path | None = None) -> FastAPI:
     def dashboard(request: Request, user: Annotated[Principal, Depends(console_user)]) -> Response:
         return page(request, "dashboard.html", user, **_dashboard_stats(triage))
 
-    def policy_page(request: Request, user: Principal, text: str, error: str | None) -> Response:
+    def policy_page(
+        request: Request,
+        user: Principal,
+        text: str,
+        error: str | None,
+        preview: dict[str, Any] | None = None,
+    ) -> Response:
         return page(
             request,
             "policy.html",
@@ -409,7 +419,23 @@ def create_app(triage: Triage, *, policy_path: Path | None = None) -> FastAPI:
             version=triage.policy.version,
             versions=policy_history(triage.store),
             error=error,
+            preview=preview,
         )
+
+    def load_preview(text: str) -> dict[str, Any]:
+        """The load of an edited policy beside the one in force, on the scored traffic."""
+        policy, notices = parse_policy_with_notices(text, source="console edit")
+        if app.state.load_sample is None:
+            app.state.load_sample = read_sample(triage.settings.state_dir / LOAD_SAMPLE_FILE)
+        sample = app.state.load_sample
+        if not sample:
+            return {"version": policy.version, "notices": notices, "rows": None}
+        edited, live = load_table(policy, sample), load_table(triage.policy, sample)
+        return {
+            "version": policy.version,
+            "notices": notices,
+            "rows": list(zip(edited, live, strict=True)),
+        }
 
     @app.get("/console/policy", response_class=HTMLResponse, include_in_schema=False)
     def policy_view(
@@ -422,8 +448,15 @@ def create_app(triage: Triage, *, policy_path: Path | None = None) -> FastAPI:
         request: Request,
         user: Annotated[Principal, Depends(lead_user)],
         policy_text: Annotated[str, Form()],
+        intent: Annotated[str, Form()] = "save",
     ) -> Response:
         path: Path = app.state.policy_path
+        if intent == "preview":  # what the edit would cost counselors; nothing is written
+            try:
+                preview = load_preview(policy_text)
+            except PolicyError as exc:
+                return policy_page(request, user, policy_text, str(exc))
+            return policy_page(request, user, policy_text, None, preview)
         try:
             policy = save_policy(triage.store, path, policy_text, user.name)
         except PolicyError as exc:  # shown with the lead's text, nothing written
