@@ -4,8 +4,9 @@ ConText decides whether a target phrase ("kill my self") is modified by trigger 
 around it in the same sentence ("used to", "my friend", "what if"). Each trigger has a
 category and a direction: it modifies the targets after it (``forward``), before it
 (``backward``) or on both sides (``bidirectional``), up to ``max_scope`` tokens and never past
-the sentence or a terminating trigger ("but"). ``pseudo`` triggers ("not only") match and
-modify nothing, so the shorter triggers inside them do not fire either.
+the sentence, a terminating trigger ("but") or another trigger of the same category.
+``pseudo`` triggers ("not only") match and modify nothing, so the shorter triggers inside them
+do not fire either.
 
 This is medspaCy's ConText (same rule fields, same scope rules) without spaCy: on this
 project's Python, medspaCy needs spaCy < 3.8 and so NumPy < 2, which the rest of the stack
@@ -145,13 +146,18 @@ class ConText:
     def _limited(
         modifier: Modifier, others: list[Modifier], stops: list[tuple[int, int, Trigger]]
     ) -> Modifier:
-        """Cut the scope at the nearest terminating trigger (or a category it names)."""
+        """Cut the scope at the nearest terminating trigger, or trigger of the same category.
+
+        As in medspaCy, a trigger of a category it is ``terminated_by`` cuts it too, and of two
+        triggers of one category ("i ... i ...") each stops where the other starts.
+        """
         lo, hi = modifier.scope
         cuts = [(a, b) for a, b, _ in stops]
         cuts += [
             (o.start, o.end)
             for o in others
-            if o.category in modifier.trigger.terminated_by and o is not modifier
+            if o is not modifier
+            and (o.category == modifier.category or o.category in modifier.trigger.terminated_by)
         ]
         for a, b in cuts:
             if modifier.end <= a < hi:

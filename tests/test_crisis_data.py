@@ -19,6 +19,7 @@ from training.pipeline import build_config, task_data
 from training.tasks import (
     carrier_negatives,
     figurative_negatives,
+    frame_negatives,
     phrase_positives,
     training_net,
     warning_signs,
@@ -28,7 +29,7 @@ TRAINING = Path(__file__).resolve().parent.parent / "training"
 # SHA-256 of the rows the `demo` recipe's stage one trains on (in order) and is tuned on, with
 # their text as the model reads it (``model_text``). The committed demo model, its seed (chosen
 # on validation) and reports/crisis-demo come from exactly these rows. When they change:
-# retrain, draw the seed again on validation (or show the draw did not move, as session 12's
+# retrain, draw the seed again on validation (or show the draw did not move, as the
 # one-token change), regenerate the reports (reports/crisis-demo/recipes.md), then update this.
 DEMO_CRISIS_ROWS_SHA256 = "f474ba50a3221e8d52e8c8d41eb6eee8d51851e4e67b689dfc41cedaff8e7f25"
 
@@ -47,13 +48,27 @@ def _held_out() -> list[str]:
     checks = yaml.safe_load((TRAINING / "crisis_checks.yaml").read_text())
     assert len(checks["crisis"]) >= 50 and len(checks["figurative"]) >= 20
     assert len(checks["implicit"]) >= 30 and len(checks["everyday"]) >= 30
-    kinds = ("crisis", "implicit", "figurative", "everyday")
+    kinds = (
+        "crisis",
+        "implicit",
+        "figurative",
+        "everyday",
+        "attempts",
+        "recovery",
+        "topic",
+        "someone_else",
+    )
     return [t.lower() for kind in kinds for t in checks[kind]]
+
+
+def _frame_texts() -> list[str]:
+    return [t for texts in frame_negatives().values() for t in texts]
 
 
 def test_held_out_checks_share_no_sentence_with_training_text() -> None:
     signs, look_alikes = warning_signs()
     training = figurative_negatives() + phrase_positives() + carrier_negatives() + signs
+    training += _frame_texts()
     assert not set(_held_out()) & {t.lower() for t in training + look_alikes}
 
 
@@ -74,11 +89,21 @@ def test_short_hand_written_examples_are_no_paraphrase_of_a_held_out_check() -> 
     signs, look_alikes = warning_signs()
     assert len(signs) >= 100 and len(look_alikes) >= 50
     training, held_out = signs + look_alikes + carrier_negatives(), _held_out()
+    # The frame negatives stand near crisis checks on purpose (the same words, another frame):
+    # they must be no paraphrase of the checks written for their own frames.
+    checks = yaml.safe_load((TRAINING / "crisis_checks.yaml").read_text())
+    at_risk = {c.lower() for kind in ("crisis", "implicit", "attempts") for c in checks[kind]}
+    frames = _frame_texts()
+    pairs = [(training, held_out), (frames, [t for t in held_out if t not in at_risk])]
+    too_close = [t for texts, checked in pairs for t in _paraphrases(texts, checked)]
+    assert not too_close
+
+
+def _paraphrases(training: list[str], held_out: list[str]) -> list[str]:
     embeddings = _sentence_embeddings(training + held_out)
     similarity = embeddings[: len(training)] @ embeddings[len(training) :].T
     closest = similarity.max(dim=1).values
-    too_close = [t for t, c in zip(training, closest.tolist(), strict=True) if c >= 0.7]
-    assert not too_close
+    return [t for t, c in zip(training, closest.tolist(), strict=True) if c >= 0.7]
 
 
 def test_no_carrier_tells_crisis_apart() -> None:
@@ -89,6 +114,17 @@ def test_no_carrier_tells_crisis_apart() -> None:
     for words in ("i think i ", "honestly i just ", " and i mean it"):
         share = [sum(words in t for t in ts) / len(ts) for ts in (positives, negatives)]
         assert share[1] >= share[0] > 0.1, (words, share)
+
+
+def test_frame_negatives_read_as_no_present_risk_of_the_writer() -> None:
+    # Stage one learns them as negatives: the net's frame reader must agree that none is the
+    # writer's own risk now (else the reader or the sentence is wrong, not the test).
+    net = SafetyNet()
+    by_frame = frame_negatives()
+    assert set(by_frame) == {"addressing", "someone_else", "recovered", "topic"}
+    assert all(len(texts) >= 15 for texts in by_frame.values())
+    urgent = [t for t in _frame_texts() if any(e.urgent for e in net.matches(t))]
+    assert not urgent
 
 
 def test_look_alikes_never_teach_that_safety_net_language_is_safe() -> None:

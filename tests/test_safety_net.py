@@ -77,7 +77,7 @@ FIRES = [
     ("so this is goodbye to all of you", "imminent_danger"),
     ("my best friend told me she wants to die", "someone_else_at_risk"),
     ("i think my brother is going to kill himself", "someone_else_at_risk"),
-    # Net-only phrases written from general crisis-line knowledge (session 12).
+    # Net-only phrases written from general crisis-line knowledge.
     ("what is a lethal dose of tylenol", "suicide_plan"),
     ("ive been stockpiling my meds for when im ready", "means"),
     ("i have all the pills in front of me right now", "means"),

@@ -216,6 +216,11 @@ def test_train_support_head_on_stage_one_then_route_with_one_pass(
     assert card.thresholds == thresholds and set(thresholds) == set(card.labels)
     assert (tmp_path / "support" / HEAD_FILE).exists()
     assert not (tmp_path / "support" / "config.json").exists()  # no checkpoint of its own
+    model_card = (tmp_path / "support" / "README.md").read_text()  # a Hugging Face card
+    metadata = yaml.safe_load(model_card.split("---")[1])
+    assert metadata["license"] == "apache-2.0" and "crisis-triage" in metadata["tags"]
+    for section in ("## Intended use", "## Training data", "## Evaluation", "## Known failure"):
+        assert section in model_card
     assert load_stage(tmp_path / "support").card.task == "support"
     triage = Triage(
         crisis_model=str(crisis),

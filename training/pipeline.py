@@ -10,6 +10,7 @@ from training.config import TrainConfig
 from training.evaluate import tune
 from training.finetune import train
 from training.head import train_head
+from training.model_card import write_model_card
 from training.recipes import CPU, DEMO, FULL
 from training.tasks import TaskData, load_task
 
@@ -50,7 +51,11 @@ def task_data(cfg: TrainConfig, data_root: Path | None) -> TaskData:
 def train_and_tune(
     cfg: TrainConfig, data_root: Path | None, progress: Callable[[int, int], None] | None = None
 ) -> dict[str, float]:
-    """Fine-tune, then tune thresholds on validation data; returns the thresholds."""
+    """Fine-tune, tune thresholds on validation data, write the model card; the thresholds."""
     data = task_data(cfg, data_root)
     out = train_head(cfg, data, progress) if cfg.encoder else train(cfg, data, progress=progress)
-    return tune(out, data, target_recall=cfg.target_recall, target_precision=cfg.target_precision)
+    thresholds = tune(
+        out, data, target_recall=cfg.target_recall, target_precision=cfg.target_precision
+    )
+    write_model_card(out, data)
+    return thresholds

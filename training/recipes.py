@@ -20,6 +20,12 @@ DEMO: dict[str, dict[str, Any]] = {
         # With the carrier negatives, weight 1 wins back implicit warning signs that 0.5 lost,
         # with fewer false alarms too (two seeds, reports/crisis-demo/recipes.md, E11).
         "warning_sign_weight": 1.0,
+        # Crisis words about someone else, recovered from, or as a topic, as negatives; and the
+        # SDCNL posts whose subreddit the text contradicts left out: at-risk users ranked above
+        # Supportive ones, fewer topic and someone-else messages urgent (four seeds,
+        # reports/2026-12-04-stage-one-frames/).
+        "frame_weight": 1.0,
+        "drop_label_issues": True,
         # One epoch on this little data is a wide draw: seeds 13, 15 set the threshold at 0.07
         # and flag twice the validation negatives of seed 14 (0.14). Kept on validation false
         # alarms at the same recall (recipes.md, E11 with the net's new phrases); re-draw when
@@ -48,6 +54,8 @@ CPU: dict[str, dict[str, Any]] = {
         "max_eval_examples": 800,
         "goemotions_train": 4000,
         "max_windows": 8,
+        "frame_weight": 1.0,
+        "drop_label_issues": True,
     },
     "support": {
         "max_length": 64,
@@ -83,6 +91,8 @@ FULL: dict[str, dict[str, Any]] = {
         "batch_size": 32,
         "learning_rate": 4e-5,
         "goemotions_train": 20000,
+        "frame_weight": 1.0,
+        "drop_label_issues": True,
     },
     "support": {"max_length": 128, "epochs": 4.0, "batch_size": 64, "learning_rate": 5e-5},
     "support_head": {},
