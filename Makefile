@@ -12,13 +12,14 @@ ifneq ($(wildcard ../shared/data),)
 export TRIAGE_DATA_DIR ?= $(abspath ../shared/data)
 endif
 
-.PHONY: help install system-deps demo test test-fast lint bench clean
+.PHONY: help install system-deps demo test test-fast lint bench docs clean
 
 help:
 	@echo "make demo   - install, train small local models if missing, route sample messages"
 	@echo "make test   - install everything (Python deps, torch CPU, redis-server) and run all tests"
-	@echo "make lint   - ruff and mypy"
+	@echo "make lint   - ruff, the import layers (import-linter) and mypy (strict on the library)"
 	@echo "make bench  - CPU benchmarks on the demo models (reports/bench-*.json and .md)"
+	@echo "make docs   - serve the documentation site on http://127.0.0.1:8001"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -51,12 +52,16 @@ test-fast: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy triage stages policies review_queue training
 
 bench: demo system-deps
 	$(PY) benchmarks/inference_bench.py
 	$(PY) benchmarks/pass_cost.py
 	$(PY) benchmarks/queue_bench.py
+
+docs: install
+	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8001
 
 clean:
 	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache

@@ -28,7 +28,7 @@ from policies.context import concern_signal, join_turns, turn_risk
 from policies.loader import load_policy
 from policies.schema import ConversationSpec, Policy
 from stages.attribution import sentence_spans
-from stages.labels import CRISIS
+from stages.labels import CRISIS, DEFAULT_CRISIS_THRESHOLD
 from stages.safety_net import SafetyNet, load_phrase_lists
 from stages.transformer import TransformerStage
 from training.data import data_dir, load_dreaddit, load_goemotions, load_sdcnl
@@ -93,7 +93,7 @@ def replay(
                 together.append((c, join_turns(window)))
     if together:
         scores = [r.scores.get(CRISIS, 0.0) for r in stage.predict([j for _, j in together])]
-        threshold = stage.card.thresholds.get(CRISIS, 0.5)
+        threshold = stage.card.thresholds.get(CRISIS, DEFAULT_CRISIS_THRESHOLD)
         for (c, _), score in zip(together, scores, strict=True):
             if score >= threshold:
                 by_context += 1

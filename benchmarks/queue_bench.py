@@ -12,6 +12,7 @@ import argparse
 import json
 import platform
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -21,10 +22,13 @@ from machine import describe_cpu
 from sqlmodel import col, select
 
 from review_queue.celery_app import make_celery
-from review_queue.local_services import CeleryWorker, RedisServer, wait_for
 from review_queue.models import Case
 from review_queue.relay import Relay
 from triage import Triage
+
+# The Redis and Celery launchers are test harness, not product: they live under tests/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from local_services import CeleryWorker, RedisServer, wait_for  # noqa: E402
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -21,16 +21,27 @@ class PolicyHolder:
     An edit that does not validate is logged and ignored: the last good policy stays in force.
     """
 
-    def __init__(self, path: str | Path, *, check_every_s: float = 1.0) -> None:
-        self.path = Path(path)
+    def __init__(
+        self, path: str | Path | None, *, check_every_s: float = 1.0, policy: Policy | None = None
+    ) -> None:
+        if (path is None) == (policy is None):
+            raise ValueError("PolicyHolder takes a policy file or a policy, not both")
+        self.path = Path(path) if path is not None else None
         self.check_every_s = check_every_s
         self._lock = threading.Lock()
-        self._policy = load_policy(self.path)
+        self._policy = policy if policy is not None else load_policy(self.path)
         self._stamp = self._file_stamp()
         self._checked_at = time.monotonic()
         self.last_error: str | None = None
 
+    @classmethod
+    def fixed(cls, policy: Policy) -> PolicyHolder:
+        """A holder of one policy object, with no file to reload (an embedder's policy)."""
+        return cls(None, policy=policy)
+
     def _file_stamp(self) -> tuple[int, int] | None:
+        if self.path is None:
+            return None
         try:
             st = os.stat(self.path)
         except OSError:
@@ -50,7 +61,7 @@ class PolicyHolder:
         with self._lock:
             self._checked_at = time.monotonic()
             stamp = self._file_stamp()
-            if stamp == self._stamp:
+            if self.path is None or stamp == self._stamp:
                 return False
             self._stamp = stamp
             try:

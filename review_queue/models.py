@@ -22,6 +22,10 @@ class CaseStatus(str, Enum):
     ESCALATED = "escalated"
 
 
+# Cases waiting for a counselor: what the queue lists and a claim may take.
+OPEN_STATUSES = (CaseStatus.QUEUED, CaseStatus.ESCALATED)
+
+
 class Case(SQLModel, table=True):
     """A message that a person must look at."""
 

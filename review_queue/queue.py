@@ -17,15 +17,12 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from review_queue import audit
-from review_queue.models import Case, CaseStatus, utcnow
+from review_queue.models import OPEN_STATUSES, AuditRecord, Case, CaseStatus, utcnow
 from review_queue.store import CaseStore
+from stages.errors import QueueError
 from stages.labels import SUPPORT_LABELS
 
 OUTCOMES = ("contacted", "referred", "emergency_services", "no_action_needed", "false_alarm")
-
-
-class QueueError(ValueError):
-    """A counselor action that cannot be done (not claimed by you, unknown case, ...)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,7 @@ class ReviewQueue:
         with self.store.session() as s:
             stmt = (
                 select(Case)
-                .where(col(Case.status).in_([CaseStatus.QUEUED, CaseStatus.ESCALATED]))
+                .where(col(Case.status).in_(OPEN_STATUSES))
                 .order_by(col(Case.priority), col(Case.created_at))
                 .limit(limit)
             )
@@ -86,7 +83,7 @@ class ReviewQueue:
         for cid in candidates:
             with self.store.session() as s:
                 claimable = or_(
-                    col(Case.status).in_([CaseStatus.QUEUED, CaseStatus.ESCALATED]),
+                    col(Case.status).in_(OPEN_STATUSES),
                     and_(col(Case.status) == CaseStatus.CLAIMED, col(Case.claim_expires_at) < now),
                 )
                 result = s.execute(
@@ -254,9 +251,9 @@ class ReviewQueue:
         """The audit records of one case, oldest first."""
         with self.store.session() as s:
             records = s.exec(
-                select(audit.AuditRecord)
-                .where(audit.AuditRecord.case_id == case_id)
-                .order_by(col(audit.AuditRecord.seq))
+                select(AuditRecord)
+                .where(AuditRecord.case_id == case_id)
+                .order_by(col(AuditRecord.seq))
             )
             return [
                 {

@@ -19,6 +19,7 @@ from sqlmodel import col, select
 
 from review_queue.models import Case, OutboxRow, OutboxStatus, utcnow
 from review_queue.store import CaseStore
+from review_queue.tasks import DELIVER_CASE
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Relay:
         for row in rows:
             try:
                 self.app.send_task(
-                    "review_queue.deliver_case",
+                    DELIVER_CASE,
                     args=[row.case_id],
                     task_id=f"case-{row.case_id}",
                     retry=True,

@@ -25,15 +25,11 @@ from review_queue.database import create_schema, make_engine
 from review_queue.models import Case, OutboxRow, utcnow
 from review_queue.privacy import load_or_create_key, message_hmac, storable
 from review_queue.spool import Spool
-from stages.errors import TriageError
+from stages.errors import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 
 ROUTER = "router"
-
-
-class DatabaseUnavailableError(TriageError):
-    """The database refused a write; the caller spools the batch."""
 
 
 def case_row(

@@ -13,17 +13,18 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from stages.calibration import Calibration
 from stages.errors import ModelDirError
 from stages.labels import CRISIS
+from stages.truncation import Truncation
 
 CARD_FILE = "triage_stage.yaml"
 Task = Literal["crisis", "support", "emotion"]
 
 
-class StageCard(BaseModel):
+class StageCard(Truncation):
     """What a stage needs to know besides the weights."""
 
     model_config = ConfigDict(extra="forbid")
@@ -33,19 +34,6 @@ class StageCard(BaseModel):
     thresholds: dict[str, float] = Field(
         default_factory=dict,
         description="crisis: {'crisis': t}; multi-class: per-class minimum probability.",
-    )
-    max_length: int = Field(default=256, ge=8, le=8192, description="Tokens per window.")
-    head_fraction: float = Field(
-        default=0.25,
-        ge=0.0,
-        le=1.0,
-        description="Share of a long text's tokens kept from its start.",
-    )
-    max_windows: int = Field(
-        default=1,
-        ge=1,
-        le=64,
-        description="1: head+tail truncation. More: score long texts in overlapping windows.",
     )
     base_model: str | None = Field(default=None, description="Checkpoint it was fine-tuned from.")
     encoder: str | None = Field(

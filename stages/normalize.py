@@ -260,13 +260,16 @@ def phrase_atoms(phrase: str) -> list[str]:
     return atoms
 
 
+_Trie = dict[str, "_Trie"]  # atom -> the rest of the phrases that start with it
+
+
 def compile_phrases(phrases: list[str]) -> re.Pattern[str]:
     """One regex for many phrases, shaped as a trie so a scan costs little per word.
 
     Each phrase ends in an empty named group ``p<index>``: ``match.lastgroup`` names the
     phrase that matched. Longer phrases are tried first, so the most specific one is reported.
     """
-    trie: dict[str, dict] = {}
+    trie: _Trie = {}
     order = sorted(range(len(phrases)), key=lambda i: -len(phrases[i]))
     for index in order:
         node = trie
@@ -274,7 +277,7 @@ def compile_phrases(phrases: list[str]) -> re.Pattern[str]:
             node = node.setdefault(atom, {})
         node.setdefault("", {})[f"p{index}"] = {}
 
-    def emit(node: dict[str, dict]) -> str:
+    def emit(node: _Trie) -> str:
         branches = [atom + emit(child) for atom, child in node.items() if atom]
         branches += [f"(?P<{name}>)" for name in node.get("", {})]
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"

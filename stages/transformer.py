@@ -349,8 +349,8 @@ class TransformerStage:
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax."""
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
+    shifted: np.ndarray = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return np.asarray(shifted / shifted.sum(axis=-1, keepdims=True))
 
 
 def label_result(name: str, card: StageCard, row: list[float]) -> StageResult:

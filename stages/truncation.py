@@ -1,6 +1,27 @@
-"""Head+tail truncation: keep the opening and the end of a long text."""
+"""Head+tail truncation: keep the opening and the end of a long text; or windows over it."""
 
 from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Truncation(BaseModel):
+    """How a stage cuts texts to its token budget: one place for the model card and training."""
+
+    max_length: int = Field(default=256, ge=8, le=8192, description="Tokens per window.")
+    head_fraction: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="Share of a long text's tokens kept from its start.",
+    )
+    max_windows: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="1: head+tail truncation. More: score long texts in up to this many "
+        "overlapping windows (max-pooled for crisis).",
+    )
 
 # Characters per token is rarely above 10 for English WordPiece; cutting the raw text to this
 # many characters per token first keeps tokenising a 10 MB message cheap.

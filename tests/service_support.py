@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import uvicorn
+from local_services import free_port, wait_for
 
 from review_queue.accounts import add_principal
-from review_queue.local_services import free_port, wait_for
 from triage import Triage
 from triage.service import create_app
 

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from triage import Triage
+from triage.testing import policy_with
 
 
 @pytest.mark.parametrize(
@@ -89,14 +90,8 @@ def test_when_conversation_id_unstorable_then_value_error(triage: Triage, bad_id
 
 
 @pytest.fixture
-def storing_triage(make_triage, tmp_path):
-    from policies.loader import default_policy_file
-
-    policy = tmp_path / "store-text.yaml"
-    policy.write_text(
-        default_policy_file().read_text().replace("store_raw_text: false", "store_raw_text: true")
-    )
-    return make_triage(policy_path=policy)
+def storing_triage(make_triage):
+    return make_triage(policy=policy_with(privacy={"store_raw_text": True}))
 
 
 def test_when_text_stored_then_nul_and_surrogates_are_made_storable(storing_triage) -> None:

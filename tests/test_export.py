@@ -71,7 +71,7 @@ def test_demo_exports_its_models_so_the_default_path_runs_onnx_side_by_side(
     assert onnx_path(support, "onnx-int8").exists()  # for backend onnx-int8; auto stays fp32
     assert (support / "onnx" / "validation.json").exists()
     triage = _demo_triage(crisis, support, tmp_path / "state")
-    assert triage.crisis_stage.backend == "onnx" and triage._beside is not None  # type: ignore[attr-defined]
+    assert triage.crisis_stage.backend == "onnx" and triage.stages_side_by_side  # type: ignore[attr-defined]
     assert triage.route("i want to kill myself").human
 
 
@@ -90,7 +90,7 @@ def test_demo_trains_stage_two_as_a_head_that_reads_stage_ones_onnx_pass(
     triage = _demo_triage(crisis, support, tmp_path / "state")
     assert triage.crisis_stage.backend == "onnx"  # type: ignore[attr-defined]
     assert isinstance(triage.support_stage, HeadStage) and triage.support_stage.shares_pass
-    assert triage._beside is None
+    assert not triage.stages_side_by_side
     assert triage.route("thank you, that helped a lot").support is not None
 
     # Stage one retrained in place (training drops its graphs): the head is fit again.

@@ -6,18 +6,21 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
 from sqlmodel import select
 from tests_support import assert_human, assert_nan_stage_one_goes_to_a_human
 from tiny_models import tiny_stage
 
 from review_queue.audit import verify
 from review_queue.models import AuditRecord, Case
-from stages.model_dir import StageCard
 from triage import Triage
+from triage.testing import FixedStage, support_result
 
 
-def test_when_model_outputs_nan_then_human_with_reason(triage: Triage) -> None:
+def test_when_model_outputs_nan_then_human_with_reason(
+    make_triage: Callable[..., Triage], tmp_path: Path
+) -> None:
+    broken = tiny_stage(tmp_path / "broken", "crisis", corrupt=True)
+    triage = make_triage(crisis_model=str(broken))
     assert_nan_stage_one_goes_to_a_human(triage, "hello, what are your opening hours?")
 
 
@@ -31,11 +34,11 @@ def test_when_model_raises_then_only_that_batch_member_fails(triage: Triage) -> 
     assert any(r.startswith("stage_failed:support:") for r in decisions[1].reasons)
 
 
-def test_when_model_broken_safety_net_still_reports_crisis(triage: Triage) -> None:
-    with torch.no_grad():
-        for p in triage.crisis_stage.model.parameters():  # type: ignore[attr-defined]
-            p.fill_(float("nan"))
-    d = triage.route("i want to kill myself")
+def test_when_model_broken_safety_net_still_reports_crisis(
+    make_triage: Callable[..., Triage], tmp_path: Path
+) -> None:
+    broken = tiny_stage(tmp_path / "broken", "crisis", corrupt=True)
+    d = make_triage(crisis_model=str(broken)).route("i want to kill myself")
     assert_human(d, "fail_safe:model_error")
     assert d.crisis and "safety_net:self_harm_intent" in d.reasons
 
@@ -44,16 +47,12 @@ def test_when_policy_cannot_judge_then_human(
     make_triage: Callable[..., Triage], tmp_path: Path
 ) -> None:
     # A support model trained with a label set the policy does not know: a real misconfiguration.
-    odd = tiny_stage(tmp_path / "odd", "support")
-    card = StageCard.load(odd)
-    card.labels[card.labels.index("neutral")] = "chit_chat"
-    card.save(odd)
-    triage = make_triage(support_model=str(odd))
+    odd = FixedStage("support", support_result("neutral").model_copy(update={"label": "chit_chat"}))
+    triage = make_triage(support=odd)
     decisions = triage.route_many([f"message number {i}" for i in range(20)])
     bad = [d for d in decisions if d.support is None and "fail_safe:policy_error" in d.reasons]
-    ok = [d for d in decisions if "fail_safe:policy_error" not in d.reasons]
+    assert len(bad) == 20  # every message hit the broken path, and every one reached a person
     assert all(d.human and d.case_id for d in bad)
-    assert len(bad) + len(ok) == 20
 
 
 def test_when_database_locked_then_spooled_and_replayed(
@@ -124,18 +123,15 @@ def test_when_spool_replayed_twice_then_no_duplicates(
     make_triage: Callable[..., Triage], tmp_path: Path
 ) -> None:
     triage = make_triage()
-    decisions = [triage.route("i want to die") for _ in range(3)]
-    entries = [
-        {"cases": [c.model_dump(mode="json") for c in _cases(triage, decisions)], "events": []}
-    ]
-    triage.store._replay(entries)  # a replay cut short before the spool was truncated
+    texts = ["i want to die"] * 3
+    decisions = triage.route_many(texts)
+    # A replay cut short before the spool was truncated: the batch is in the database and
+    # in the spool; replaying it again adds nothing.
+    triage.store.spool_batch(decisions, texts, triage.policy)
+    assert triage.store.replay_spool() == 1
     with triage.store.session() as s:
         assert len(s.exec(select(Case)).all()) == 3
-
-
-def _cases(triage: Triage, decisions: list) -> list[Case]:
-    with triage.store.session() as s:
-        return [s.get(Case, d.case_id) for d in decisions]
+        assert len(s.exec(select(AuditRecord)).all()) == 3
 
 
 def test_when_spool_entry_can_never_be_stored_then_quarantined_not_blocking(

@@ -60,7 +60,7 @@ def test_when_stage_two_is_a_head_then_routing_runs_one_encoder_pass(
 ) -> None:
     triage = _triage(models, tmp_path / "state", threads=2)
     assert isinstance(triage.support_stage, HeadStage) and triage.support_stage.shares_pass
-    assert triage._beside is None  # nothing to run beside stage one
+    assert not triage.stages_side_by_side  # nothing to run beside stage one
     crisis = triage.crisis_stage
     assert isinstance(crisis, TransformerStage)
     passes = _Passes(crisis)
@@ -139,9 +139,15 @@ def test_when_the_head_does_not_fit_its_card_then_loading_fails_clearly(
 def test_when_the_shared_encoder_breaks_then_both_stages_fail_safe(
     models: dict[str, Path], tmp_path: Path
 ) -> None:
+    import torch
     from tests_support import assert_nan_stage_one_goes_to_a_human
 
     triage = _triage(models, tmp_path / "state", backend="torch")
+    # The encoder breaks while the process runs (its file is intact, so the head loads): the
+    # pass both stages share gives NaN.
+    with torch.no_grad():
+        for p in triage.crisis_stage.model.parameters():  # type: ignore[attr-defined]
+            p.fill_(float("nan"))
     assert_nan_stage_one_goes_to_a_human(triage, "what are your opening hours?")
 
 

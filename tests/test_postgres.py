@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from local_services import PostgresServer
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 from tests_support import assert_human
 
 from review_queue.audit import verify
-from review_queue.local_services import PostgresServer
 from review_queue.models import Case
 from triage import Triage
 

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from local_services import CeleryWorker, RedisServer, wait_for
 from sqlmodel import select
 
 from review_queue.audit import verify
 from review_queue.celery_app import make_celery
-from review_queue.local_services import CeleryWorker, RedisServer, wait_for
 from review_queue.models import AuditRecord, Case
 from review_queue.relay import Relay
 from triage import Triage

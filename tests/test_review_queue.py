@@ -11,7 +11,8 @@ import pytest
 
 from review_queue.audit import verify
 from review_queue.models import CaseStatus
-from review_queue.queue import QueueError, ReviewQueue
+from review_queue.queue import ReviewQueue
+from stages.errors import QueueError
 from stages.labels import SUPPORT_LABELS
 from triage import Triage
 from triage.testing import policy_with, write_policy

@@ -14,8 +14,7 @@ from review_queue.models import AuditRecord, Case, OutboxRow
 from review_queue.privacy import message_hmac
 from stages.labels import SUPPORT_LABELS
 from triage import Triage
-
-POLICY_WITH_TEXT = "store_raw_text: true"
+from triage.testing import policy_with
 
 
 def test_decision_fields(triage: Triage) -> None:
@@ -59,14 +58,8 @@ def test_every_decision_is_audited_without_text(triage: Triage) -> None:
         assert verify(s, triage.store.anchor).ok
 
 
-def test_when_policy_allows_then_text_stored(make_triage: Callable[..., Triage], tmp_path) -> None:
-    from policies.loader import default_policy_file
-
-    policy = tmp_path / "p.yaml"
-    policy.write_text(
-        default_policy_file().read_text().replace("store_raw_text: false", POLICY_WITH_TEXT)
-    )
-    triage = make_triage(policy_path=policy)
+def test_when_policy_allows_then_text_stored(make_triage: Callable[..., Triage]) -> None:
+    triage = make_triage(policy=policy_with(privacy={"store_raw_text": True}))
     d = triage.route("i want to end my life")
     with triage.store.session() as s:
         assert s.get(Case, d.case_id).message_text == "i want to end my life"
@@ -107,17 +100,10 @@ def assert_same_decisions(got: list[Decision], expected: list[Decision]) -> None
 
 
 def test_when_policy_skips_stage_two_for_crisis_then_same_action(
-    make_triage: Callable[..., Triage], tmp_path
+    make_triage: Callable[..., Triage],
 ) -> None:
-    from policies.loader import default_policy_file
-
-    policy = tmp_path / "p.yaml"
-    policy.write_text(
-        default_policy_file()
-        .read_text()
-        .replace("support_stage: always", "support_stage: when_needed")
-    )
-    lazy, eager = make_triage(policy_path=policy), make_triage()
+    lazy = make_triage(policy=policy_with(support_stage="when_needed"))
+    eager = make_triage()
     texts = ["i want to kill myself", "hello friend"]
     for a, b in zip(lazy.route_many(texts), eager.route_many(texts), strict=True):
         assert (a.action, a.crisis, a.reasons) == (b.action, b.crisis, b.reasons)
@@ -125,19 +111,12 @@ def test_when_policy_skips_stage_two_for_crisis_then_same_action(
 
 
 def test_stage_two_beside_stage_one_gives_the_decisions_of_stages_in_turn(
-    make_triage: Callable[..., Triage], tmp_path
+    make_triage: Callable[..., Triage],
 ) -> None:
-    from policies.loader import default_policy_file
-
-    policy = tmp_path / "p.yaml"  # stage two only where needed: its early results are dropped
-    policy.write_text(
-        default_policy_file()
-        .read_text()
-        .replace("support_stage: always", "support_stage: when_needed")
-    )
-    beside = make_triage(policy_path=policy, parallel_stages=True)
-    in_turn = make_triage(policy_path=policy, parallel_stages=False)
-    assert beside._beside is not None and in_turn._beside is None
+    policy = policy_with(support_stage="when_needed")  # stage two's unneeded results dropped
+    beside = make_triage(policy=policy, parallel_stages=True)
+    in_turn = make_triage(policy=policy, parallel_stages=False)
+    assert beside.stages_side_by_side and not in_turn.stages_side_by_side
     texts = ["i want to kill myself", "hello friend", "", "why is the sky blue?" * 40]
     assert_same_decisions(beside.route_many(texts), in_turn.route_many(texts))
     assert beside.route("i want to kill myself").support is None

@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-import torch
 from hypothesis import HealthCheck, given, settings
+from local_services import free_port
 from service_support import Running, serve
+from tiny_models import tiny_stage
 
 from policies.loader import default_policy_file
 from review_queue.audit import verify
-from review_queue.local_services import free_port
 from triage import Triage
 
 
@@ -91,15 +91,16 @@ def test_batch_and_limits(service: Running) -> None:
     assert wrong_type.status_code == 422 and "message" in wrong_type.text
 
 
-def test_model_failure_is_a_human_decision_not_a_500(service: Running) -> None:
-    with torch.no_grad():
-        for p in service.triage.crisis_stage.model.parameters():  # type: ignore[attr-defined]
-            p.fill_(float("nan"))
-    r = httpx.post(
-        f"{service.url}/v1/route",
-        json={"message": "what time is it"},
-        headers=_auth(service.keys["platform"]),
-    )
+def test_model_failure_is_a_human_decision_not_a_500(
+    make_triage: Callable[..., Triage], tmp_path: Path
+) -> None:
+    broken = tiny_stage(tmp_path / "broken", "crisis", corrupt=True)
+    with serve(make_triage(crisis_model=str(broken))) as running:
+        r = httpx.post(
+            f"{running.url}/v1/route",
+            json={"message": "what time is it"},
+            headers=_auth(running.keys["platform"]),
+        )
     assert r.status_code == 200
     assert r.json()["human"] is True and "fail_safe:model_error" in r.json()["reasons"]
 

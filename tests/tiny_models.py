@@ -25,12 +25,14 @@ def tiny_stage(
     seed: int = 0,
     thresholds: dict[str, float] | None = None,
     spread: float = 1.0,
+    corrupt: bool = False,
 ) -> Path:
     """Write a one-layer DistilBERT classifier with the offline base's uncased vocabulary.
 
     ``spread`` scales the attention output and the classifier head: random weights score
     every text near 1/labels; a spread of ~30 gives texts scores that differ by a few
-    hundredths, far above float noise (tests that need texts in a known order).
+    hundredths, far above float noise (tests that need texts in a known order). ``corrupt``
+    writes NaN weights, as a damaged model file would hold: it loads, and scores NaN.
     """
     labels = list(CRISIS_LABELS if task == "crisis" else SUPPORT_LABELS)
     torch.manual_seed(seed)
@@ -52,6 +54,9 @@ def tiny_stage(
     with torch.no_grad():
         model.distilbert.transformer.layer[0].attention.out_lin.weight.mul_(spread)
         model.classifier.weight.mul_(spread)
+        if corrupt:
+            for parameter in model.parameters():
+                parameter.fill_(float("nan"))
     if directory.exists():
         shutil.rmtree(directory)
     model.save_pretrained(directory)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from stages.truncation import Truncation
+from training.thresholds import DEFAULT_TARGET_PRECISION, DEFAULT_TARGET_RECALL
 
 
-class TrainConfig(BaseModel):
+class TrainConfig(Truncation):
     """How to fine-tune one stage."""
 
     model_config = ConfigDict(extra="forbid")
@@ -22,11 +25,9 @@ class TrainConfig(BaseModel):
         description="Support task: train a linear head on this stage directory's encoder "
         "(both stages then share one forward pass) instead of fine-tuning a model.",
     )
-    max_length: int = Field(default=256, ge=16, le=4096)
-    head_fraction: float = Field(default=0.25, ge=0.0, le=1.0)
-    epochs: float = Field(default=3.0, gt=0)
-    batch_size: int = Field(default=16, ge=1)
-    learning_rate: float = Field(default=5e-5, gt=0)
+    epochs: float = Field(default=3.0, gt=0, description="Training epochs.")
+    batch_size: int = Field(default=16, ge=1, description="Examples per step.")
+    learning_rate: float = Field(default=5e-5, gt=0, description="Peak learning rate.")
     warmup_ratio: float = Field(default=0.1, ge=0, lt=1)
     weight_decay: float = Field(default=0.01, ge=0)
     label_smoothing: float = Field(default=0.05, ge=0, lt=1)
@@ -36,26 +37,35 @@ class TrainConfig(BaseModel):
     freeze_layers: int = Field(default=0, ge=0, description="Freeze embeddings + N lowest layers.")
     early_stopping_patience: int = Field(default=2, ge=1)
     eval_steps: int | None = Field(default=None, description="Evaluate every N steps (else epoch).")
-    max_train_examples: int | None = Field(default=None, ge=1)
-    max_eval_examples: int | None = Field(default=None, ge=1)
-    seed: int = 13
-    target_recall: float = Field(default=0.97, gt=0, le=1, description="Stage-one threshold.")
-    target_precision: float = Field(
-        default=0.5, gt=0, le=1, description="Stage-two per-class threshold target."
+    max_train_examples: int | None = Field(
+        default=None, ge=1, description="Subsample the training split to this many examples."
     )
-    multi_label_rule: str = Field(default="most_severe", pattern="^(most_severe|first_listed)$")
+    max_eval_examples: int | None = Field(
+        default=None, ge=1, description="Subsample the validation split to this many examples."
+    )
+    seed: int = Field(default=13, description="Random seed of the sampling and the training.")
+    target_recall: float = Field(
+        default=DEFAULT_TARGET_RECALL,
+        gt=0,
+        le=1,
+        description="Stage one: its threshold keeps this recall on validation crisis posts.",
+    )
+    target_precision: float = Field(
+        default=DEFAULT_TARGET_PRECISION,
+        gt=0,
+        le=1,
+        description="Stage two: each class's threshold reaches this precision.",
+    )
+    multi_label_rule: str = Field(
+        default="most_severe",
+        pattern="^(most_severe|first_listed)$",
+        description="Support task: the class of a multi-label example (most_severe, first_listed).",
+    )
     goemotions_train: int | None = Field(
         default=8000, ge=1, description="Crisis task: GoEmotions negatives (None: all)."
     )
     depression_weight: float = Field(
         default=0.5, ge=0, le=1, description="Crisis task: weight of r/depression negatives."
-    )
-    max_windows: int = Field(
-        default=1,
-        ge=1,
-        le=32,
-        description="Long texts at inference: 1 = head+tail truncation; N = up to N "
-        "overlapping windows, max-pooled (written to the card; thresholds tuned with it).",
     )
     figurative_weight: float = Field(
         default=2.0,

@@ -27,7 +27,7 @@ from sklearn.metrics import (  # noqa: E402
 from policies.loader import load_policy
 from policies.schema import Policy
 from stages.head import HeadStage, load_model_stage
-from stages.labels import CRISIS
+from stages.labels import CRISIS, DEFAULT_CRISIS_THRESHOLD
 from stages.model_dir import StageCard
 from stages.safety_net import SafetyNet
 from stages.transformer import TransformerStage
@@ -40,7 +40,12 @@ from training.risk_report import (
 )
 from training.risk_report import to_markdown as risk_markdown
 from training.tasks import TaskData
-from training.thresholds import crisis_threshold, support_thresholds
+from training.thresholds import (
+    DEFAULT_TARGET_PRECISION,
+    DEFAULT_TARGET_RECALL,
+    crisis_threshold,
+    support_thresholds,
+)
 
 
 def load_stage(
@@ -99,8 +104,8 @@ def tune(
     model_dir: Path,
     data: TaskData,
     *,
-    target_recall: float = 0.97,
-    target_precision: float = 0.5,
+    target_recall: float = DEFAULT_TARGET_RECALL,
+    target_precision: float = DEFAULT_TARGET_PRECISION,
     device: str = "auto",
 ) -> dict[str, float]:
     """Tune thresholds on validation data and write them into the model's card."""
@@ -416,7 +421,7 @@ def crisis_report(
     if calibration["calibrated"]:
         reliability_plot(calibration, out / "reliability.png")
     net = SafetyNet()
-    threshold = stage.card.thresholds.get(CRISIS, 0.5)
+    threshold = stage.card.thresholds.get(CRISIS, DEFAULT_CRISIS_THRESHOLD)
     s = {name: ds["text"] for name, ds in data.slices.items()}
     scores = {name: crisis_scores(stage, texts) for name, texts in s.items()}
     test_texts = data.test["text"] if data.test is not None else []
@@ -464,7 +469,7 @@ def crisis_report(
         "long_posts": long_post_comparison(
             stage,
             {k: s[k] for k in ("suicidewatch", "depression", "stressed", "not_stressed")},
-            target_recall=0.97,
+            target_recall=DEFAULT_TARGET_RECALL,
         ),
         "misses": len(misses),
         "examples": {name: len(t) for name, t in s.items()} | {"goemotions_test": len(test_texts)},

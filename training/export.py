@@ -11,7 +11,7 @@ import torch
 from transformers import AutoModelForSequenceClassification
 
 from stages.backends import LAYER_MEANS, ONNX_DIR, masked_layer_means, onnx_path
-from stages.labels import CRISIS
+from stages.labels import CRISIS, DEFAULT_CRISIS_THRESHOLD
 from stages.transformer import TransformerStage
 
 OPSET = 17
@@ -100,7 +100,7 @@ def validate(model_dir: Path, texts: list[str], backends: list[str]) -> dict[str
         }
         if stage.card.task == "crisis":
             k = stage.card.labels.index(CRISIS)
-            threshold = stage.card.thresholds.get(CRISIS, 0.5)
+            threshold = stage.card.thresholds.get(CRISIS, DEFAULT_CRISIS_THRESHOLD)
             row["crisis_flag_agreement"] = float(
                 ((probs[:, k] >= threshold) == (base[:, k] >= threshold)).mean()
             )

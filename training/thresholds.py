@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 THRESHOLD_MARGIN = 1e-4
+# Stage one's threshold keeps this share of validation r/SuicideWatch posts.
+DEFAULT_TARGET_RECALL = 0.97
+# Stage two's per-class thresholds reach this precision.
+DEFAULT_TARGET_PRECISION = 0.5
 
 
 def crisis_threshold(scores: np.ndarray, positive: np.ndarray, target_recall: float) -> float:

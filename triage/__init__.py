@@ -7,13 +7,23 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from policies.decision import Decision
-    from stages.errors import ConfigError, ModelDirError, PolicyError, StageError, TriageError
+    from stages.errors import (
+        ConfigError,
+        DatabaseUnavailableError,
+        ModelDirError,
+        PolicyError,
+        QueueError,
+        StageError,
+        TriageError,
+    )
     from triage.facade import Triage
     from triage.settings import Settings
 
 # Imported on first use, so that `triage train` on a GPU box needs no queue or database packages.
 _EXPORTS = {
     "ConfigError": "stages.errors",
+    "DatabaseUnavailableError": "stages.errors",
+    "QueueError": "stages.errors",
     "Decision": "policies.decision",
     "ModelDirError": "stages.errors",
     "PolicyError": "stages.errors",
@@ -24,6 +34,8 @@ _EXPORTS = {
 }
 __all__ = [
     "ConfigError",
+    "DatabaseUnavailableError",
+    "QueueError",
     "Decision",
     "ModelDirError",
     "PolicyError",

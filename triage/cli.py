@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from training.thresholds import DEFAULT_TARGET_PRECISION, DEFAULT_TARGET_RECALL
+
 app = typer.Typer(
     help="crisis-triage: route messages that need a person to a person, first.",
     no_args_is_help=True,
@@ -80,68 +82,49 @@ def _data_root(data_dir: Path | None) -> Path | None:
     return resolve(data_dir)
 
 
+def _help(field: str) -> str:
+    """A training option's help: the description of its ``TrainConfig`` field."""
+    from training.config import TrainConfig
+
+    return TrainConfig.model_fields[field].description or field.replace("_", " ")
+
+
 @app.command()
 def train(
-    task: str = typer.Option(..., help="crisis, support, dair_emotion or tweeteval_emotion."),
-    output: Path = typer.Option(..., help="Model directory to write."),
-    base: str | None = typer.Option(None, help="Base checkpoint name or path (default: auto)."),
-    encoder: Path | None = typer.Option(
-        None,
-        help="Support task: train a head on this stage-one directory's encoder (one forward "
-        "pass for both stages) instead of fine-tuning a model of its own.",
-    ),
-    recipe: str = typer.Option("full", help="full (GPU), cpu (about 20 min) or demo (minutes)."),
-    max_length: int | None = typer.Option(None, help="Tokens per text (head+tail truncation)."),
-    epochs: float | None = typer.Option(None, help="Training epochs."),
-    batch_size: int | None = typer.Option(None, help="Examples per step."),
-    learning_rate: float | None = typer.Option(None, help="Peak learning rate."),
-    max_train_examples: int | None = typer.Option(None, help="Subsample the training split."),
-    max_eval_examples: int | None = typer.Option(None, help="Subsample the validation split."),
-    freeze_layers: int | None = typer.Option(None, help="Freeze embeddings + N lowest layers."),
-    multi_label_rule: str | None = typer.Option(None, help="most_severe or first_listed."),
+    task: str = typer.Option(..., help=_help("task")),
+    output: Path = typer.Option(..., help=_help("output_dir")),
+    recipe: str = typer.Option("full", help="full (GPU), cpu (about 25 min) or demo (minutes)."),
+    base: str | None = typer.Option(None, help=_help("base")),
+    encoder: Path | None = typer.Option(None, help=_help("encoder")),
+    max_length: int | None = typer.Option(None, help=_help("max_length")),
+    epochs: float | None = typer.Option(None, help=_help("epochs")),
+    batch_size: int | None = typer.Option(None, help=_help("batch_size")),
+    learning_rate: float | None = typer.Option(None, help=_help("learning_rate")),
+    max_train_examples: int | None = typer.Option(None, help=_help("max_train_examples")),
+    max_eval_examples: int | None = typer.Option(None, help=_help("max_eval_examples")),
+    freeze_layers: int | None = typer.Option(None, help=_help("freeze_layers")),
+    multi_label_rule: str | None = typer.Option(None, help=_help("multi_label_rule")),
     goemotions_train: int | None = typer.Option(
-        None, help="Crisis task: GoEmotions negatives (0: all)."
+        None, help=_help("goemotions_train") + " (0: all)"
     ),
-    depression_weight: float | None = typer.Option(
-        None, help="Crisis task: weight of r/depression negatives (0..1)."
-    ),
-    figurative_weight: float | None = typer.Option(
-        None, help="Crisis task: weight of figurative hard negatives (0: none)."
-    ),
-    warning_sign_weight: float | None = typer.Option(
-        None, help="Crisis task: weight of implicit warning signs + look-alikes (0: none)."
-    ),
-    target_recall: float = typer.Option(0.97, help="Stage-one recall target for its threshold."),
-    seed: int | None = typer.Option(None, help="Random seed (default: the recipe's, else 13)."),
+    depression_weight: float | None = typer.Option(None, help=_help("depression_weight")),
+    figurative_weight: float | None = typer.Option(None, help=_help("figurative_weight")),
+    warning_sign_weight: float | None = typer.Option(None, help=_help("warning_sign_weight")),
+    frame_weight: float | None = typer.Option(None, help=_help("frame_weight")),
+    drop_label_issues: bool | None = typer.Option(None, help=_help("drop_label_issues")),
+    target_recall: float | None = typer.Option(None, help=_help("target_recall")),
+    seed: int | None = typer.Option(None, help=_help("seed") + " (default: the recipe's)"),
     data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
 ) -> None:
-    """Fine-tune a stage, then tune its thresholds on validation data."""
+    """Fine-tune a stage, then tune its thresholds on validation data (options: TrainConfig)."""
     from training.pipeline import build_config
 
+    # Every option but these is a TrainConfig field; those not given (None) keep the recipe's.
+    given = {k: v for k, v in locals().items() if k not in ("task", "output", "recipe", "data_dir")}
     try:
-        cfg = build_config(
-            task,
-            output,
-            recipe,
-            base=base,
-            encoder=encoder,
-            seed=seed,
-            target_recall=target_recall,
-            max_length=max_length,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            max_train_examples=max_train_examples,
-            max_eval_examples=max_eval_examples,
-            freeze_layers=freeze_layers,
-            multi_label_rule=multi_label_rule,
-            depression_weight=depression_weight,
-            figurative_weight=figurative_weight,
-            warning_sign_weight=warning_sign_weight,
-        )
-        if goemotions_train is not None:  # 0 means "all", which None cannot say here
-            update = {"goemotions_train": goemotions_train or None}
-            cfg = type(cfg).model_validate(cfg.model_dump() | update)
+        cfg = build_config(task, output, recipe, **given)
+        if goemotions_train == 0:  # 0 means "all", which None (not given) cannot say
+            cfg = cfg.model_copy(update={"goemotions_train": None})
     except ValueError as exc:
         _fail(str(exc))
     _train(cfg, data_dir)
@@ -177,8 +160,10 @@ def label_issues(
 def tune_thresholds(
     model_dir: Path = typer.Argument(..., help="A stage directory written by `triage train`."),
     task: str = typer.Option(..., help="The task its validation data comes from."),
-    target_recall: float = typer.Option(0.97, help="Stage one: recall on crisis posts."),
-    target_precision: float = typer.Option(0.5, help="Stage two: per-class precision."),
+    target_recall: float = typer.Option(DEFAULT_TARGET_RECALL, help=_help("target_recall")),
+    target_precision: float = typer.Option(
+        DEFAULT_TARGET_PRECISION, help=_help("target_precision")
+    ),
     max_windows: int | None = typer.Option(
         None, help="Score long texts in up to N overlapping windows (1: head+tail); saved."
     ),
@@ -480,16 +465,9 @@ def users_add(
 
 
 def _store() -> Any:
-    from review_queue.store import CaseStore
     from triage import Settings
 
-    s = Settings()
-    return CaseStore(
-        s.resolved_database_url(),
-        state_dir=s.state_dir,
-        hmac_key=s.hmac_key_bytes(),
-        timeout_s=s.database_timeout_s,
-    )
+    return Settings().case_store()
 
 
 def _queue() -> Any:
@@ -499,7 +477,7 @@ def _queue() -> Any:
 
 
 def _queue_action(action: Any) -> Any:
-    from review_queue.queue import QueueError
+    from stages.errors import QueueError
 
     try:
         return action()
@@ -623,6 +601,7 @@ def relay(
 
     from review_queue.celery_app import make_celery
     from review_queue.relay import Relay
+    from review_queue.tasks import SLA_ALERT
     from triage import Settings
 
     queue = _queue()
@@ -638,7 +617,7 @@ def relay(
             if time.monotonic() - last_sla >= sla_every:
                 last_sla = time.monotonic()
                 for breach in queue.breach_sla():
-                    app_.send_task("review_queue.sla_alert", args=[breach.case_id, breach.priority])
+                    app_.send_task(SLA_ALERT, args=[breach.case_id, breach.priority])
     except KeyboardInterrupt:
         stop.set()
 

@@ -32,9 +32,10 @@ from policies.engine import (
 from policies.holder import PolicyHolder
 from policies.loader import default_policy_file
 from policies.schema import Policy
-from review_queue.store import CaseStore, DatabaseUnavailableError
+from review_queue.store import CaseStore
 from stages.attribution import with_evidence
 from stages.backends import resolve_backend
+from stages.errors import DatabaseUnavailableError
 from stages.frames import FrameReader
 from stages.head import encoder_dir_of, load_model_stage, same_dir
 from stages.labels import CRISIS
@@ -102,23 +103,56 @@ class Triage:
     """Route messages: safety net + stage one + stage two -> policy -> human queue.
 
     ``Triage()`` uses the embedded defaults (local models in ``models/``, the shipped policy,
-    SQLite in ``.triage/``); keyword arguments override any ``Settings`` field.
+    SQLite in ``.triage/``); keyword arguments override any ``Settings`` field. Any part may be
+    passed in instead (``safety_net``, ``crisis``, ``support``: anything with the ``Stage``
+    protocol; ``policy``: a parsed policy, never reloaded; ``store``: a ``CaseStore``); only
+    the parts not given are built from the settings.
     """
 
-    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        safety_net: Stage | None = None,
+        crisis: Stage | None = None,
+        support: Stage | None = None,
+        policy: Policy | None = None,
+        store: CaseStore | None = None,
+        **overrides: Any,
+    ) -> None:
         self.settings = settings or settings_from(overrides)
         s = self.settings
         if s.threads:
             torch.set_num_threads(s.threads)
-        device = s.resolved_device()
-        self.policies = PolicyHolder(s.policy_path or default_policy_file())
+        self.policies = (
+            PolicyHolder.fixed(policy)
+            if policy is not None
+            else PolicyHolder(s.policy_path or default_policy_file())
+        )
         # One process, several platforms: each tenant routes under its own policy file.
         self.tenant_policies = {name: PolicyHolder(path) for name, path in s.tenants.items()}
         self._language_guards: dict[str, LanguageGuard] = {}
         if self.policy.rules.unverified_language:  # load its models now, not on a first message
             self._language_guard(self.policy)
         self.frames = FrameReader()
-        self.safety_net: Stage = SafetyNet(load_phrase_lists(s.phrases_path), frames=self.frames)
+        self.safety_net: Stage = safety_net or SafetyNet(
+            load_phrase_lists(s.phrases_path), frames=self.frames
+        )
+        self._stage_options: dict[str, Any] = {}
+        self._stage_two_beside: ThreadPoolExecutor | None = None
+        if crisis is None or support is None:
+            crisis, support = self._model_stages(crisis, support)
+        self.crisis_stage: Stage = crisis
+        self.support_stage: Stage = support
+        self._candidate_stages: dict[tuple[str, str], Stage] = {}
+        self.conversations = ConversationMemory()
+        self.store = store or s.case_store()
+        self.store.replay_spool()
+
+    def _model_stages(self, crisis: Stage | None, support: Stage | None) -> tuple[Stage, Stage]:
+        """The model stages the settings name, for those not passed in."""
+        s = self.settings
+        device = s.resolved_device()
         # Stage two as a head on stage one's encoder reads stage one's pass: nothing to run
         # beside it. Otherwise its backend is that of the model it runs.
         support_encoder = encoder_dir_of(s.support_model)
@@ -130,34 +164,31 @@ class Triage:
             ],
             shared=shared,
         )
-        # Stage two may run beside stage one in this one worker thread.
-        self._beside = ThreadPoolExecutor(1, thread_name_prefix="stage-two") if parallel else None
-        self._stage_options: dict[str, Any] = {
+        if parallel:  # stage two runs beside stage one in this one worker thread
+            self._stage_two_beside = ThreadPoolExecutor(1, thread_name_prefix="stage-two")
+        self._stage_options = {
             "device": device,
             "batch_size": s.batch_size,
             "backend": s.backend,
             "threads": threads,
             "tokens": SharedTokens(),  # both stages usually share a vocabulary: tokenise once
         }
-        crisis = TransformerStage("crisis", s.crisis_model, **self._stage_options)
-        self.crisis_stage: Stage = crisis
-        self.support_stage: Stage = load_model_stage(
-            "support", s.support_model, encoder=crisis, **self._stage_options
+        crisis = crisis or TransformerStage("crisis", s.crisis_model, **self._stage_options)
+        encoder = crisis if isinstance(crisis, TransformerStage) else None
+        support = support or load_model_stage(
+            "support", s.support_model, encoder=encoder, **self._stage_options
         )
-        self._candidate_stages: dict[tuple[str, str], Stage] = {}
-        self.conversations = ConversationMemory()
-        self.store = CaseStore(
-            s.resolved_database_url(),
-            state_dir=s.state_dir,
-            hmac_key=s.hmac_key_bytes(),
-            timeout_s=s.database_timeout_s,
-        )
-        self.store.replay_spool()
+        return crisis, support
 
     @property
     def policy(self) -> Policy:
         """The policy in force."""
         return self.policies.policy
+
+    @property
+    def stages_side_by_side(self) -> bool:
+        """Whether stage two runs beside stage one (its own model, on ONNX, two cores)."""
+        return self._stage_two_beside is not None
 
     def route(
         self,
@@ -305,9 +336,8 @@ class Triage:
         safety = self._score(self.safety_net, texts)
         # Beside stage one, stage two scores every text; only the texts the policy needs
         # it for take its result, so decisions are those of the stages run in turn.
-        early = (
-            self._beside.submit(self._score, self.support_stage, texts) if self._beside else None
-        )
+        beside = self._stage_two_beside
+        stage_two = beside.submit(self._score, self.support_stage, texts) if beside else None
         crisis = self._with_evidence(texts, self._score(self.crisis_stage, texts))
         language: list[StageResult | None] = [None] * len(texts)
         if policy.rules.unverified_language:
@@ -318,7 +348,9 @@ class Triage:
                 language = [StageResult.failed("language", type(exc).__name__) for _ in texts]
             else:
                 language = list(self._score(guard, texts))
-        support = self._support(policy, self.support_stage, texts, safety, crisis, early=early)
+        support = self._support(
+            policy, self.support_stage, texts, safety, crisis, scoring=stage_two
+        )
         return BatchResults(safety, crisis, support, language, [None] * len(texts))
 
     def _support(
@@ -329,11 +361,11 @@ class Triage:
         safety: list[StageResult],
         crisis: list[StageResult],
         known: Sequence[StageResult | None] | None = None,
-        early: Future[list[StageResult]] | None = None,
+        scoring: Future[list[StageResult]] | None = None,
     ) -> list[StageResult | None]:
         """Stage two where the policy needs it and ``known`` has no result yet.
 
-        ``early``: stage two's results for every text, already under way beside stage one.
+        ``scoring``: stage two's results for every text, already under way beside stage one.
         """
         support: list[StageResult | None] = (
             list(known) if known is not None else [None] * len(texts)
@@ -343,8 +375,8 @@ class Triage:
             for j in range(len(texts))
             if support[j] is None and needs_support_stage(policy, safety[j], crisis[j])
         ]
-        if early is not None:
-            everything = early.result()
+        if scoring is not None:
+            everything = scoring.result()
             results = [everything[j] for j in wanted]
         else:
             results = self._score(stage, [texts[j] for j in wanted])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -14,6 +14,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+
+if TYPE_CHECKING:
+    from review_queue.store import CaseStore
 
 
 class Settings(BaseSettings):
@@ -53,6 +56,12 @@ class Settings(BaseSettings):
     broker_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Celery broker for the review queue."
     )
+    visibility_timeout_s: int = Field(
+        default=3600,
+        ge=1,
+        description="Seconds before the broker hands an unacknowledged task to another worker "
+        "(longer than any task).",
+    )
     tenants: dict[str, Path] = Field(
         default_factory=dict,
         description="Per-platform policy files by tenant id, chosen by route(tenant=...).",
@@ -91,6 +100,17 @@ class Settings(BaseSettings):
         """Arguments, then environment, then the YAML settings file."""
         path = os.environ.get("TRIAGE_SETTINGS_FILE", "triage.yaml")
         return init_settings, env_settings, YamlConfigSettingsSource(settings_cls, yaml_file=path)
+
+    def case_store(self) -> CaseStore:
+        """The store these settings name: the one place a ``CaseStore`` is built."""
+        from review_queue.store import CaseStore
+
+        return CaseStore(
+            self.resolved_database_url(),
+            state_dir=self.state_dir,
+            hmac_key=self.hmac_key_bytes(),
+            timeout_s=self.database_timeout_s,
+        )
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite in ``state_dir``."""

@@ -103,7 +103,7 @@ class CeleryWorker:
                 "-m",
                 "celery",
                 "-A",
-                "review_queue.celery_app",
+                "triage.worker",
                 "worker",
                 "-Q",
                 "cases",
