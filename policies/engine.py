@@ -59,16 +59,23 @@ def read_risk(policy: Policy, safety: StageResult, crisis: StageResult) -> RiskR
     risk = crisis.scores.get(CRISIS, 0.0)
     review_at = review_threshold(policy, crisis)
     urgent_at = max(policy.risk.urgent_at, review_at)
+    if risk < review_at:
+        return read
+    frame = next((e.frame for e in crisis.evidence if e.frame is not None), None)
     if risk >= urgent_at:
-        frame = next((e.frame for e in crisis.evidence if e.frame is not None), None)
         read.reasons.append(f"stage_one:{risk:.2f}>={urgent_at:.2f}")
-        if frames and frame is not None and not frame.urgent:
-            read.reasons.append(f"frame:stage_one:{frame.describe()}")
-            read.raise_to("review", True)
-        else:
-            read.raise_to("urgent", risk >= (urgent_at + 1) / 2)
-    elif risk >= review_at:
+    else:  # the risk is uncertain: a person reviews it
         read.reasons.append(f"low_confidence:risk:{risk:.2f}")
+    if frames and frame is not None and frame.about_someone_else:
+        # The sentence stage one read is about the person addressed or named, not the writer.
+        read.reasons.append(f"frame:stage_one:{frame.describe()}")
+        read.raise_to("someone_else", False)
+    elif risk >= urgent_at and frames and frame is not None and frame.lowers:
+        read.reasons.append(f"frame:stage_one:{frame.describe()}")
+        read.raise_to("review", True)
+    elif risk >= urgent_at:
+        read.raise_to("urgent", risk >= (urgent_at + 1) / 2)
+    else:
         read.raise_to("review", risk >= (review_at + urgent_at) / 2)
     return read
 

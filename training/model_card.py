@@ -77,7 +77,7 @@ def _metadata(card: StageCard) -> dict[str, Any]:
         "license": "apache-2.0",
         "library_name": "transformers",
         "pipeline_tag": "text-classification",
-        "base_model": card.base_model or "unknown",
+        "base_model": (card.base_model or "unknown").split(" (")[0],
         "tags": ["crisis-triage", f"stage-{card.task}", "mental-health", "text-classification"],
         "metrics": sorted(card.metrics),
     }

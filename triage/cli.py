@@ -40,19 +40,15 @@ DEMO_MESSAGES = [
     "i took like twenty of my mom's sleeping pills an hour ago",
     "I used to cut myself in high school, I've been clean for two years",
     "what are the warning signs of suicide?",
-    "My best friend says she wants to die. What do I do?",
+    "my brother keeps saying he wants to die, how can i help him",
     "I've been so stressed about exams and I can't sleep",
     "What time does the support group meet on Thursdays?",
     "this traffic is killing me lol",
     "ok",
     "",
 ]
-# No turn is urgent alone; together they are (rules.rising_risk).
-DEMO_CONVERSATION = [
-    "i haven't really slept in days",
-    "everything just feels pointless lately",
-    "i gave my guitar and my cat to my brother today",
-]
+# No turn needs a person alone; together they do (rules.rising_risk).
+DEMO_CONVERSATION = ["i feel so empty", "im so lonely", "what is even the point"]
 
 
 def _fail(message: str) -> NoReturn:
@@ -104,9 +100,7 @@ def train(
     max_eval_examples: int | None = typer.Option(None, help=_help("max_eval_examples")),
     freeze_layers: int | None = typer.Option(None, help=_help("freeze_layers")),
     multi_label_rule: str | None = typer.Option(None, help=_help("multi_label_rule")),
-    goemotions_train: int | None = typer.Option(
-        None, help=_help("goemotions_train") + " (0: all)"
-    ),
+    goemotions_train: int | None = typer.Option(None, help=_help("goemotions_train") + " (0: all)"),
     depression_weight: float | None = typer.Option(None, help=_help("depression_weight")),
     figurative_weight: float | None = typer.Option(None, help=_help("figurative_weight")),
     warning_sign_weight: float | None = typer.Option(None, help=_help("warning_sign_weight")),
@@ -317,10 +311,12 @@ def demo() -> None:
         table.add_row(repr(message), _decision_cell(d))
     console.print(table)
     console.print("[bold]One conversation, turn by turn (rules.rising_risk):[/bold]")
+    alone = triage.route(DEMO_CONVERSATION[-1])
+    console.print(f"  the last turn alone -> {alone.tier}: {alone.action}", markup=False)
     for message in DEMO_CONVERSATION:
         d = triage.route(message, conversation_id="demo-conversation", region="US")
         console.print(f"  turn {d.turn}: {message!r}", markup=False)
-        console.print(f"    -> {_decision_cell(d)}", markup=False)
+        console.print("    -> " + _decision_cell(d).replace("\n", "\n       "), markup=False)
         if d.context_turns:
             console.print(f"    turns behind it: {list(d.context_turns)}", markup=False)
 

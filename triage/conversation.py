@@ -1,12 +1,24 @@
-"""Recent turns per conversation, kept in process memory with a TTL and a size bound."""
+"""Conversations: recent turns in memory (bounded by a TTL and a size), and their rising risk."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 
-from policies.context import Turn
-from policies.schema import ConversationSpec
+from policies.context import (
+    ContextSignal,
+    Turn,
+    concern_signal,
+    contributing_turns,
+    join_turns,
+    review_threshold,
+    turn_risk,
+)
+from policies.schema import ConversationSpec, Policy
+from stages.labels import CRISIS
+from stages.results import StageResult
 
 ConversationKey = tuple[str | None, str]  # (tenant, conversation id)
 
@@ -53,3 +65,83 @@ class ConversationMemory:
             while len(self._turns) > self.max_conversations:
                 self._turns.popitem(last=False)
         return window, turn
+
+
+Score = Callable[[list[str]], list[StageResult]]
+
+
+def conversation_turns(
+    memory: ConversationMemory,
+    policy: Policy,
+    tenant: str | None,
+    texts: list[str],
+    ids: list[str | None],
+    safety: list[StageResult],
+    crisis: list[StageResult],
+    score: Score,
+) -> tuple[list[int | None], list[ContextSignal | None]]:
+    """Record each message as a turn of its conversation; say which conversations rise.
+
+    ``score`` is stage one on a list of texts (for the turns read together).
+    """
+    turns: list[int | None] = [None] * len(texts)
+    signals: list[ContextSignal | None] = [None] * len(texts)
+    if not policy.rules.rising_risk:
+        return turns, signals
+    spec = policy.conversation
+    together: dict[int, list[Turn]] = {}
+    now = time.time()
+    for j, cid in enumerate(ids):  # in order: a batch may hold several turns of one talk
+        if cid is None:
+            continue
+        earlier, turn = memory.record(
+            (tenant, cid),
+            risk=turn_risk(policy, safety[j], crisis[j]),
+            text=texts[j],
+            spec=spec,
+            now=now,
+        )
+        turns[j] = turn.number
+        window = [*earlier, turn]
+        signals[j] = concern_signal(spec, window)
+        if signals[j] is None and spec.read_together and earlier:
+            together[j] = window
+    for j, signal in read_together(policy, together, score).items():
+        signals[j] = signal
+    return turns, signals
+
+
+def read_together(
+    policy: Policy, windows: dict[int, list[Turn]], score: Score
+) -> dict[int, ContextSignal | None]:
+    """Stage one on each window's turns joined into one text.
+
+    For a window that reaches the review threshold, the contributing turns are those whose
+    removal lowers its score most (occlusion over turns).
+    """
+    if not windows:
+        return {}
+    keys = list(windows)
+    results = score([join_turns(windows[j]) for j in keys])
+    out: dict[int, ContextSignal | None] = {}
+    passed = []
+    for j, result in zip(keys, results, strict=True):
+        if not result.ok:  # could not read the conversation: a person does
+            out[j] = ContextSignal("rising_risk:read_together_failed", ())
+            continue
+        risk, threshold = result.scores.get(CRISIS, 0.0), review_threshold(policy, result)
+        if risk >= threshold:
+            passed.append((j, risk, threshold))
+    leave_one_out = [
+        join_turns(windows[j][:k] + windows[j][k + 1 :])
+        for j, _, _ in passed
+        for k in range(len(windows[j]))
+    ]
+    scored_without = iter(score(leave_one_out))
+    for j, risk, threshold in passed:
+        without = [next(scored_without).scores.get(CRISIS, 0.0) for _ in windows[j]]
+        out[j] = ContextSignal(
+            f"rising_risk:read_together:{risk:.2f}>={threshold:.2f}",
+            contributing_turns(windows[j], risk, without),
+        )
+    return out

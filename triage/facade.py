@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -12,15 +11,7 @@ from typing import Any
 
 import torch
 
-from policies.context import (
-    ContextSignal,
-    Turn,
-    concern_signal,
-    contributing_turns,
-    join_turns,
-    review_threshold,
-    turn_risk,
-)
+from policies.context import ContextSignal
 from policies.decision import Decision
 from policies.engine import (
     decide,
@@ -35,57 +26,19 @@ from policies.schema import Policy
 from review_queue.store import CaseStore
 from stages.attribution import with_evidence
 from stages.backends import resolve_backend
-from stages.errors import DatabaseUnavailableError
 from stages.frames import FrameReader
 from stages.head import encoder_dir_of, load_model_stage, same_dir
-from stages.labels import CRISIS
 from stages.language_guard import LanguageGuard
 from stages.protocol import Stage
 from stages.results import StageResult
 from stages.safety_net import SafetyNet, load_phrase_lists
 from stages.transformer import SharedTokens, TransformerStage
-from triage.conversation import ConversationMemory
+from triage.conversation import ConversationMemory, conversation_turns
+from triage.inputs import check_id, check_ids, check_message
+from triage.persist import persist
 from triage.settings import Settings, settings_from
 
 log = logging.getLogger("triage")
-
-
-def check_message(message: object, what: str = "message") -> str:
-    """Return ``message`` if it is a ``str``; raise a ``TypeError`` that says what to do."""
-    if isinstance(message, str):
-        return message
-    if isinstance(message, (bytes, bytearray, memoryview)):
-        raise TypeError(
-            f"{what} must be str, got {type(message).__name__}: decode it first, "
-            "e.g. data.decode('utf-8', errors='replace')"
-        )
-    raise TypeError(f"{what} must be str, got {type(message).__name__}")
-
-
-_MAX_ID_CHARS = 256
-
-
-def _check_id(value: object, what: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be str or None, got {type(value).__name__}")
-    if len(value) > _MAX_ID_CHARS or any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value):
-        raise ValueError(
-            f"{what} must be at most {_MAX_ID_CHARS} characters without NUL or lone surrogates"
-        )
-    return value
-
-
-def _check_ids(values: Sequence[str | None] | None, what: str, n: int) -> list[str | None]:
-    if values is None:
-        return [None] * n
-    if isinstance(values, str) or not isinstance(values, Sequence):
-        raise TypeError(f"{what} must be a list of str or None, got {type(values).__name__}")
-    out = [_check_id(v, f"{what}[{i}]") for i, v in enumerate(values)]
-    if len(out) != n:
-        raise ValueError(f"{what} has {len(out)} items for {n} messages")
-    return out
 
 
 @dataclass(frozen=True)
@@ -205,8 +158,8 @@ class Triage:
         ``region`` (e.g. "GB") picks the resource texts attached to the reply.
         """
         check_message(message)
-        _check_id(conversation_id, "conversation_id")
-        _check_id(region, "region")
+        check_id(conversation_id, "conversation_id")
+        check_id(region, "region")
         return self.route_many(
             [message], conversation_ids=[conversation_id], tenant=tenant, regions=[region]
         )[0]
@@ -215,7 +168,7 @@ class Triage:
         """The policy holder of a tenant (``ValueError`` naming the known ones if unknown)."""
         if tenant is None:
             return self.policies
-        _check_id(tenant, "tenant")
+        check_id(tenant, "tenant")
         if tenant not in self.tenant_policies:
             raise ValueError(
                 f"unknown tenant {tenant!r}; configured tenants: {sorted(self.tenant_policies)}"
@@ -240,8 +193,8 @@ class Triage:
                 "for one message use route()"
             )
         texts = [check_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
-        ids = _check_ids(conversation_ids, "conversation_ids", len(texts))
-        where = _check_ids(regions, "regions", len(texts))
+        ids = check_ids(conversation_ids, "conversation_ids", len(texts))
+        where = check_ids(regions, "regions", len(texts))
         holder = self.policy_for(tenant)
         if not texts:
             return []
@@ -266,7 +219,7 @@ class Triage:
             )
             for d, r in zip(decisions, where, strict=True)
         ]
-        return self._persist(decisions, texts, policy, tenant, shadows)
+        return persist(self.store, decisions, texts, policy, tenant, shadows)
 
     def stage_results(self, texts: Sequence[str]) -> BatchResults:
         """Every stage's result for non-empty texts under the policy in force, stage two too.
@@ -312,7 +265,16 @@ class Triage:
         live_texts = [texts[i] for i in live]
         live_ids = [ids[i] for i in live]
         scored = self._stage_results(policy, live_texts)
-        turns, context = self._context(policy, tenant, live_texts, live_ids, scored)
+        turns, context = conversation_turns(
+            self.conversations,
+            policy,
+            tenant,
+            live_texts,
+            live_ids,
+            scored.safety,
+            scored.crisis,
+            lambda texts: self._score(self.crisis_stage, texts),
+        )
         scored = replace(scored, context=context)
         for j, decision in enumerate(self._apply(policy, scored, live_texts, live_ids)):
             if turns[j] is not None:  # only conversations have turns: no copy on the hot path
@@ -408,76 +370,6 @@ class Triage:
             out.append(decision)
         return out
 
-    def _context(
-        self,
-        policy: Policy,
-        tenant: str | None,
-        texts: list[str],
-        ids: list[str | None],
-        scored: BatchResults,
-    ) -> tuple[list[int | None], list[ContextSignal | None]]:
-        """Record each message as a turn of its conversation; say which conversations rise."""
-        turns: list[int | None] = [None] * len(texts)
-        signals: list[ContextSignal | None] = [None] * len(texts)
-        if not policy.rules.rising_risk:
-            return turns, signals
-        spec = policy.conversation
-        together: dict[int, list[Turn]] = {}
-        now = time.time()
-        for j, cid in enumerate(ids):  # in order: a batch may hold several turns of one talk
-            if cid is None:
-                continue
-            earlier, turn = self.conversations.record(
-                (tenant, cid),
-                risk=turn_risk(policy, scored.safety[j], scored.crisis[j]),
-                text=texts[j],
-                spec=spec,
-                now=now,
-            )
-            turns[j] = turn.number
-            window = [*earlier, turn]
-            signals[j] = concern_signal(spec, window)
-            if signals[j] is None and spec.read_together and earlier:
-                together[j] = window
-        if together:
-            for j, signal in self._read_together(policy, together).items():
-                signals[j] = signal
-        return turns, signals
-
-    def _read_together(
-        self, policy: Policy, windows: dict[int, list[Turn]]
-    ) -> dict[int, ContextSignal | None]:
-        """Stage one on each window's turns joined into one text.
-
-        For a window that passes the crisis threshold, the contributing turns are those whose
-        removal lowers its score most (occlusion over turns).
-        """
-        keys = list(windows)
-        joined = [join_turns(windows[j]) for j in keys]
-        results = self._score(self.crisis_stage, joined)
-        out: dict[int, ContextSignal | None] = {}
-        passed = []
-        for j, result in zip(keys, results, strict=True):
-            if not result.ok:  # could not read the conversation: a person does
-                out[j] = ContextSignal("rising_risk:read_together_failed", ())
-                continue
-            score, threshold = result.scores.get(CRISIS, 0.0), review_threshold(policy, result)
-            if score >= threshold:
-                passed.append((j, score, threshold))
-        leave_one_out = [
-            join_turns(windows[j][:k] + windows[j][k + 1 :])
-            for j, _, _ in passed
-            for k in range(len(windows[j]))
-        ]
-        left = iter(self._score(self.crisis_stage, leave_one_out))
-        for j, score, threshold in passed:
-            without = [next(left).scores.get(CRISIS, 0.0) for _ in windows[j]]
-            out[j] = ContextSignal(
-                f"rising_risk:read_together:{score:.2f}>={threshold:.2f}",
-                contributing_turns(windows[j], score, without),
-            )
-        return out
-
     def _candidate(
         self, policy: Policy, live: BatchResults, texts: list[str]
     ) -> tuple[Policy, BatchResults]:
@@ -520,47 +412,3 @@ class Triage:
             if len(texts) == 1:
                 return [StageResult.failed(stage.name, type(exc).__name__)]
         return [self._score(stage, [t])[0] for t in texts]
-
-    def _persist(
-        self,
-        decisions: list[Decision],
-        texts: list[str],
-        policy: Policy,
-        tenant: str | None,
-        shadows: list[Decision | None],
-    ) -> list[Decision]:
-        try:
-            self.store.record(decisions, texts, policy, tenant=tenant, shadows=shadows)
-            return decisions
-        except DatabaseUnavailableError as exc:
-            log.error("database unavailable; spooling %d decisions: %s", len(decisions), exc)
-        except Exception:  # whatever else failed on the way to the database: spool, never raise
-            log.exception("persisting failed; spooling %d decisions", len(decisions))
-        decisions = [
-            with_resources(policy, _database_fail_safe(d, policy), d.region) for d in decisions
-        ]
-        try:
-            self.store.spool_batch(decisions, texts, policy, tenant=tenant, shadows=shadows)
-        except Exception:
-            log.critical("spool write failed too; %d human decisions not persisted", len(decisions))
-            return [
-                d.model_copy(
-                    update={"case_id": None, "reasons": [*d.reasons, "fail_safe:spool_error"]}
-                )
-                for d in decisions
-            ]
-        return decisions
-
-
-def _database_fail_safe(decision: Decision, policy: Policy) -> Decision:
-    """The database failed: every message of the batch goes to a human, and says why."""
-    update: dict[str, Any] = {"reasons": ["fail_safe:database_error", *decision.reasons]}
-    if not decision.human:
-        action = policy.rules.fail_safe
-        update |= {
-            "action": action,
-            "human": True,
-            "priority": policy.action(action).priority,
-            "case_id": str(uuid.uuid4()),
-        }
-    return decision.model_copy(update=update)
