@@ -67,9 +67,11 @@ def read_risk(policy: Policy, safety: StageResult, crisis: StageResult) -> RiskR
     else:  # the risk is uncertain: a person reviews it
         read.reasons.append(f"low_confidence:risk:{risk:.2f}")
     if frames and frame is not None and frame.about_someone_else:
-        # The sentence stage one read is about the person addressed or named, not the writer.
+        # The sentence stage one read is about the person addressed or named. That alone is
+        # too little to keep a post from a person (r/SuicideWatch posts speak of others too):
+        # guidance only where the safety net read the crisis language as someone else's.
         read.reasons.append(f"frame:stage_one:{frame.describe()}")
-        read.raise_to("someone_else", False)
+        read.raise_to("someone_else" if read.kind == "someone_else" else "review", False)
     elif risk >= urgent_at and frames and frame is not None and frame.lowers:
         read.reasons.append(f"frame:stage_one:{frame.describe()}")
         read.raise_to("review", True)

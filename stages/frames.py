@@ -30,7 +30,7 @@ _FIRST_PERSON = frozenset({"i", "im", "ive", "id", "me", "my", "myself", "mine"}
 _THIRD_PERSON = frozenset(
     {"he", "she", "him", "her", "his", "hers", "himself", "herself", "them", "their", "they"}
 )
-_PERSON_CATEGORIES = ("WRITER", "ADDRESSEE", "OTHER_PERSON")
+_PERSON_CATEGORIES = ("WRITER", "ADDRESSEE", "OTHER_PERSON", "GENERIC_PERSON")
 _WHEN_PRECEDENCE: tuple[tuple[str, When], ...] = (
     ("RECURRENCE", "now"),
     ("RECOVERED", "recovered"),
@@ -140,6 +140,7 @@ class FrameReader:
             who, addressed = "someone_else", False
         else:
             who, addressed = _nearest_person(mods, target, names_topic)
+            names_topic = names_topic or who == "unspecified"
         # A topic trigger ("essay", "warning signs") makes a phrase a topic unless the
         # phrase itself names the writer ("kill my self").
         return _frame(
@@ -161,7 +162,7 @@ class FrameReader:
         # language itself ("no way out", "i cant go on").
         mods = [m for m in self.context.modifiers(tokens) if m.category != "NEGATED"]
         count = Counter(m.category for m in mods)
-        others = count["ADDRESSEE"] + count["OTHER_PERSON"]
+        others = count["ADDRESSEE"] + count["OTHER_PERSON"]  # people in general are no one
         if count["WRITER"] and count["WRITER"] >= others:
             who: Who = "writer"
         elif others:
@@ -179,6 +180,8 @@ def _nearest_person(mods: list[Modifier], target: tuple[int, int], topic: bool) 
         nearest = min(people, key=lambda m: (_distance(m, target), m.category != "WRITER"))
         if nearest.category == "WRITER":
             return "writer", False
+        if nearest.category == "GENERIC_PERSON":  # people in general: no one in particular
+            return "unspecified", False
         return "someone_else", nearest.category == "ADDRESSEE"
     if any(m.category == "IMPLIED_WRITER" for m in mods) or not topic:
         return "writer", False  # chat drops the subject: "want to die", "feeling suicidal"

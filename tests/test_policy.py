@@ -196,6 +196,15 @@ def test_a_frame_lowers_urgency_and_never_loses_the_writer(
         assert f"frame:self_harm_intent:{frame.describe()}" in d.reasons
 
 
+def test_someone_elses_risk_goes_to_guidance_only_when_net_and_model_agree() -> None:
+    sentence = Evidence(category="model", phrase="s", start=0, end=1, frame=FRIEND)
+    crisis = _crisis(0.97, 0.2).model_copy(update={"evidence": (sentence,)})
+    both = _decide(_net("she wants to die", "someone_else_at_risk", FRIEND), crisis=crisis)
+    assert (both.tier, both.action, both.human) == ("none", "guidance", False)
+    writer_too = _decide(_net("want to die", "self_harm_intent", NOW), crisis=crisis)
+    assert writer_too.tier == "urgent"
+
+
 def test_first_person_now_stays_urgent_whatever_else_the_message_holds() -> None:
     both = FIRED.model_copy(
         update={
@@ -218,8 +227,8 @@ def test_first_person_now_stays_urgent_whatever_else_the_message_holds() -> None
         (PAST, 0.97, "review", "human_review", True),  # lowers the urgent band to review
         (NOW, 0.5, "review", "human_review", False),
         (PAST, 0.5, "review", "human_review", False),  # the uncertain band stays with a person
-        (FRIEND, 0.97, "none", "guidance", True),  # the sentence is about someone else
-        (FRIEND, 0.5, "none", "guidance", True),
+        (FRIEND, 0.97, "review", "human_review", True),  # the sentence is about someone else
+        (FRIEND, 0.5, "review", "human_review", True),
     ],
 )
 def test_the_frame_of_stage_ones_sentence_sets_its_tier(

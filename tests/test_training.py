@@ -16,16 +16,11 @@ from transformers import AutoModelForSequenceClassification
 
 from stages.model_dir import StageCard
 from stages.safety_net import SafetyNet
+from training.classification_report import classification_report
 from training.config import TrainConfig
+from training.crisis_report import auc_by_crisis_language, crisis_report
 from training.data import data_dir
-from training.evaluate import (
-    auc_by_crisis_language,
-    classification_report,
-    crisis_report,
-    crisis_scores,
-    load_stage,
-    tune,
-)
+from training.evaluate import crisis_scores, load_stage, tune
 from training.finetune import train
 from training.mapping import load_mapping
 from training.tasks import load_task, phrase_positives

@@ -126,6 +126,66 @@ def training_sample(cfg: TrainConfig, data: TaskData) -> Dataset:
     return train
 
 
+def _save_stage(
+    cfg: TrainConfig,
+    best: Any,
+    tokenizer: Any,
+    labels: list[str],
+    base: str,
+    metrics: dict[str, float],
+) -> None:
+    """Write the weights, tokenizer and card of the best checkpoint to ``cfg.output_dir``."""
+    out = cfg.output_dir
+    shutil.rmtree(out / ONNX_DIR, ignore_errors=True)  # graphs of earlier weights: stale now
+    best.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    StageCard(
+        task="crisis"
+        if cfg.task == "crisis"
+        else ("support" if cfg.task == "support" else "emotion"),
+        labels=labels,
+        max_length=cfg.max_length,
+        head_fraction=cfg.head_fraction,
+        max_windows=cfg.max_windows,
+        base_model=describe_base(base),
+        metrics=metrics,
+    ).save(out)
+
+
+def training_arguments(cfg: TrainConfig, *, quiet: bool) -> TrainingArguments:
+    """The Hugging Face ``TrainingArguments`` of a config (bf16 or fp16 on a GPU)."""
+    cuda = torch.cuda.is_available()
+    strategy = "steps" if cfg.eval_steps else "epoch"
+    return TrainingArguments(
+        output_dir=str(cfg.output_dir / "checkpoints"),
+        num_train_epochs=cfg.epochs,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size * 4,
+        learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_ratio,  # a float below 1 is a share of all steps (transformers 5)
+        lr_scheduler_type="linear",
+        weight_decay=cfg.weight_decay,
+        eval_strategy=strategy,
+        save_strategy=strategy,
+        eval_steps=cfg.eval_steps,
+        save_steps=cfg.eval_steps or 500,
+        save_total_limit=1,
+        load_best_model_at_end=True,
+        metric_for_best_model="macro_f1",
+        greater_is_better=True,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        fp16=cuda and not torch.cuda.is_bf16_supported(),
+        remove_unused_columns=False,
+        report_to=[],
+        disable_tqdm=quiet,
+        logging_steps=50,
+        dataloader_num_workers=0,
+        use_cpu=not cuda,
+    )
+
+
 def train(
     cfg: TrainConfig, data: TaskData, progress: Callable[[int, int], None] | None = None
 ) -> Path:
@@ -149,36 +209,7 @@ def train(
         _freeze(model, cfg.freeze_layers)
     train_ds = _tokenize(training_sample(cfg, data), tokenizer, cfg)
     eval_ds = _tokenize(subsample(data.validation, cfg.max_eval_examples, cfg.seed), tokenizer, cfg)
-    cuda = torch.cuda.is_available()
-    strategy = "steps" if cfg.eval_steps else "epoch"
-    args = TrainingArguments(
-        output_dir=str(cfg.output_dir / "checkpoints"),
-        num_train_epochs=cfg.epochs,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size * 4,
-        learning_rate=cfg.learning_rate,
-        warmup_steps=cfg.warmup_ratio,  # a float below 1 is a share of all steps (transformers 5)
-        lr_scheduler_type="linear",
-        weight_decay=cfg.weight_decay,
-        eval_strategy=strategy,
-        save_strategy=strategy,
-        eval_steps=cfg.eval_steps,
-        save_steps=cfg.eval_steps or 500,
-        save_total_limit=1,
-        load_best_model_at_end=True,
-        metric_for_best_model="macro_f1",
-        greater_is_better=True,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        bf16=cuda and torch.cuda.is_bf16_supported(),
-        fp16=cuda and not torch.cuda.is_bf16_supported(),
-        remove_unused_columns=False,
-        report_to=[],
-        disable_tqdm=progress is not None,
-        logging_steps=50,
-        dataloader_num_workers=0,
-        use_cpu=not cuda,
-    )
+    args = training_arguments(cfg, quiet=progress is not None)
 
     def metrics(pred: Any) -> dict[str, float]:
         logits, gold = pred
@@ -203,24 +234,17 @@ def train(
     if best_f1 is None:
         best_f1 = trainer.evaluate()["eval_macro_f1"]
     out = cfg.output_dir
-    best: Any = trainer.model  # the best checkpoint, reloaded at the end
-    shutil.rmtree(out / ONNX_DIR, ignore_errors=True)  # graphs of earlier weights: stale now
-    best.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    StageCard(
-        task="crisis"
-        if cfg.task == "crisis"
-        else ("support" if cfg.task == "support" else "emotion"),
-        labels=labels,
-        max_length=cfg.max_length,
-        head_fraction=cfg.head_fraction,
-        max_windows=cfg.max_windows,
-        base_model=describe_base(base),
-        metrics={
+    _save_stage(
+        cfg,
+        trainer.model,
+        tokenizer,
+        labels,
+        base,
+        {
             "validation_macro_f1": round(float(best_f1), 4),
             "train_examples": float(len(train_ds)),
             "train_runtime_s": round(float(result.metrics["train_runtime"]), 1),
         },
-    ).save(out)
+    )
     shutil.rmtree(out / "checkpoints", ignore_errors=True)
     return out

@@ -160,6 +160,52 @@ def frame_negatives(seed: int = SEED) -> dict[str, list[str]]:
     return out
 
 
+def _curated(
+    net: SafetyNet,
+    seed: int,
+    figurative_weight: float,
+    warning_sign_weight: float,
+    frame_weight: float,
+) -> list[Dataset]:
+    """The hand-written parts of stage one's data, kept whole when a recipe subsamples."""
+    curated = [
+        _frame(phrase_positives(net, seed), 1, 1.0, "phrases"),
+        _frame(carrier_negatives(net, seed), 0, 1.0, "carriers"),
+    ]
+    if figurative_weight:
+        curated.append(_frame(figurative_negatives(net), 0, figurative_weight, "figurative"))
+    if warning_sign_weight:
+        signs, look_alikes = warning_signs(net)
+        curated.append(_frame(signs, 1, warning_sign_weight, "warning_signs"))
+        curated.append(_frame(look_alikes, 0, warning_sign_weight, "look_alikes"))
+    if frame_weight:
+        for frame, texts in frame_negatives(seed).items():
+            curated.append(_frame(texts, 0, frame_weight, f"frame_{frame}"))
+    return curated
+
+
+def _validation_slices(
+    sw_val: list[str],
+    dep_val: list[str],
+    dv: Dataset,
+    go: Any,
+    goemotions_validation: int | None,
+    seed: int,
+) -> dict[str, Dataset]:
+    """Stage one's named validation slices, in the order the reports read them."""
+    stressed = [t for t, y in zip(dv["text"], dv["label"], strict=True) if y == 1]
+    calm = [t for t, y in zip(dv["text"], dv["label"], strict=True) if y == 0]
+    go_val = subsample(go["validation"], goemotions_validation, seed)["text"]
+    slices = {
+        "suicidewatch": _frame(sw_val, 1, 1.0, "suicidewatch"),
+        "depression": _frame(dep_val, 0, 1.0, "depression"),
+        "stressed": _frame(stressed, 0, 1.0, "stressed"),
+        "not_stressed": _frame(calm, 0, 1.0, "not_stressed"),
+        "goemotions_validation": _frame(go_val, 0, 1.0, "goemotions"),
+    }
+    return slices
+
+
 def crisis_task(
     root: Path | None,
     *,
@@ -214,32 +260,11 @@ def crisis_task(
             ),
         ]
     ).shuffle(seed=seed)
-    curated = [
-        _frame(phrase_positives(net, seed), 1, 1.0, "phrases"),
-        _frame(carrier_negatives(net, seed), 0, 1.0, "carriers"),
-    ]
-    if figurative_weight:
-        curated.append(_frame(figurative_negatives(net), 0, figurative_weight, "figurative"))
-    if warning_sign_weight:
-        signs, look_alikes = warning_signs(net)
-        curated.append(_frame(signs, 1, warning_sign_weight, "warning_signs"))
-        curated.append(_frame(look_alikes, 0, warning_sign_weight, "look_alikes"))
-    if frame_weight:
-        for frame, texts in frame_negatives(seed).items():
-            curated.append(_frame(texts, 0, frame_weight, f"frame_{frame}"))
-
+    curated = _curated(net, seed, figurative_weight, warning_sign_weight, frame_weight)
     sw_val, dep_val = split_sdcnl("validation")
-    dv = dreaddit["validation"]
-    stressed = [t for t, y in zip(dv["text"], dv["label"], strict=True) if y == 1]
-    calm = [t for t, y in zip(dv["text"], dv["label"], strict=True) if y == 0]
-    go_val = subsample(go["validation"], goemotions_validation, seed)["text"]
-    slices = {
-        "suicidewatch": _frame(sw_val, 1, 1.0, "suicidewatch"),
-        "depression": _frame(dep_val, 0, 1.0, "depression"),
-        "stressed": _frame(stressed, 0, 1.0, "stressed"),
-        "not_stressed": _frame(calm, 0, 1.0, "not_stressed"),
-        "goemotions_validation": _frame(go_val, 0, 1.0, "goemotions"),
-    }
+    slices = _validation_slices(
+        sw_val, dep_val, dreaddit["validation"], go, goemotions_validation, seed
+    )
     validation = concatenate_datasets(list(slices.values()))
     test = _frame(go["test"]["text"], 0, 1.0, "goemotions_test")
     return TaskData(
