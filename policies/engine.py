@@ -171,14 +171,12 @@ def decide(
         return decision_for(
             policy, policy.rules.fail_safe, tier="urgent", reasons=reasons + read.reasons, **common
         )
-    if read.kind == "urgent":
+    rising = context is not None and policy.rules.rising_risk is not None
+    if read.kind == "urgent" or read.kind == "review" and not rising:
+        tier: Tier = "urgent" if read.kind == "urgent" else "review"
+        action = policy.rules.urgent if tier == "urgent" else policy.rules.review
         return decision_for(
-            policy,
-            policy.rules.urgent,
-            tier="urgent",
-            high=read.high,
-            reasons=read.reasons,
-            **common,
+            policy, action, tier=tier, high=read.high, reasons=read.reasons, **common
         )
     if context is not None and policy.rules.rising_risk:
         # The message alone is not urgent; the conversation is.
@@ -188,15 +186,6 @@ def decide(
             tier="urgent",
             reasons=[*read.reasons, context.reason],
             context_turns=context.turns,
-            **common,
-        )
-    if read.kind == "review":
-        return decision_for(
-            policy,
-            policy.rules.review,
-            tier="review",
-            high=read.high,
-            reasons=read.reasons,
             **common,
         )
     return _without_risk(policy, read, support, language, common)

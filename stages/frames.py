@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from stages.context import ConText, Direction, Modifier, Tokens, Trigger
-from stages.errors import ConfigError
+from stages.data_files import load_yaml_model, shipped_file
 
 Who = Literal["writer", "someone_else", "unspecified"]
 When = Literal["now", "past", "recovered", "hypothetical"]
@@ -103,16 +101,13 @@ class FrameRules(BaseModel):
 
 def default_frames_file() -> Path:
     """Path of the frame rules shipped with the library."""
-    return Path(str(resources.files("stages") / "frames.yaml"))
+    return shipped_file("frames.yaml")
 
 
 def load_frame_rules(path: str | Path | None = None) -> FrameRules:
     """Read and validate a frames YAML file (the shipped one by default)."""
     path = Path(path) if path is not None else default_frames_file()
-    try:
-        return FrameRules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"frames file {path} is invalid: {exc}") from exc
+    return load_yaml_model(FrameRules, path, "frames file")
 
 
 class FrameReader:

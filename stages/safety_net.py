@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from stages.errors import ConfigError
+from stages.data_files import load_yaml_model, shipped_file
 from stages.frames import FrameReader
 from stages.labels import CRISIS, NOT_CRISIS
 from stages.normalize import Unmasker, compile_phrases, normalize
@@ -72,16 +70,13 @@ class PhraseLists(BaseModel):
 
 def default_phrase_file() -> Path:
     """Path of the phrase lists shipped with the library."""
-    return Path(str(resources.files("stages") / "safety_net.yaml"))
+    return shipped_file("safety_net.yaml")
 
 
 def load_phrase_lists(path: str | Path | None = None) -> PhraseLists:
     """Read and validate a phrase-list YAML file (the shipped one by default)."""
     path = Path(path) if path is not None else default_phrase_file()
-    try:
-        return PhraseLists.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"safety-net phrase file {path} is invalid: {exc}") from exc
+    return load_yaml_model(PhraseLists, path, "safety-net phrase file")
 
 
 @functools.cache

@@ -129,7 +129,7 @@ def test_everyday_pills_and_counts_are_not_attempts(text: str) -> None:
         ("i used to cut myself but ive been clean for two years", "review", "human_review"),
         ("what are the warning signs of suicide", "review", "human_review"),
         ("im not suicidal, just really tired", "review", "human_review"),
-        ("my best friend says she wants to kill herself", "none", "guidance"),
+        ("my best friend says she wants to kill herself", "review", "guidance"),
     ],
 )
 def test_frames_route_through_the_policy(
@@ -138,10 +138,10 @@ def test_frames_route_through_the_policy(
     d = make_triage().route(text, region="US")
     assert (d.tier, d.action) == (tier, action)
     assert d.crisis  # the net matched: a lowered frame is still crisis language
-    if action == "guidance":
-        assert not d.human and [r.key for r in d.resources] == ["helping_someone", "crisis_line"]
-    else:
-        assert d.human and d.case_id is not None
+    assert d.human and d.case_id is not None
+    if action == "guidance":  # the reply helps the writer help them; a counselor follows up
+        assert [r.key for r in d.resources] == ["helping_someone", "crisis_line"]
+        assert d.priority is not None and d.priority > 3  # after the writers' own risk
 
 
 def test_first_person_now_stays_urgent_beside_a_lowered_frame(

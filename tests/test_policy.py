@@ -181,7 +181,7 @@ FRIEND = Frame(who="someone_else", when="now", act="telling")
         (PAST, "review", "human_review"),
         (TOPIC, "review", "human_review"),
         (Frame(who="writer", when="now", act="telling", negated=True), "review", "human_review"),
-        (FRIEND, "none", "guidance"),
+        (FRIEND, "review", "guidance"),
     ],
 )
 def test_a_frame_lowers_urgency_and_never_loses_the_writer(
@@ -190,8 +190,7 @@ def test_a_frame_lowers_urgency_and_never_loses_the_writer(
     d = _decide(_net("want to die", "self_harm_intent", frame))
     assert (d.tier, d.action) == (tier, action)
     assert d.crisis  # the net matched: counselors and reports still see it
-    if frame.who == "writer":
-        assert d.human  # first-person crisis language always reaches a person
+    assert d.human  # every crisis match reaches a person in the shipped policy
     if frame is not NOW:
         assert f"frame:self_harm_intent:{frame.describe()}" in d.reasons
 
@@ -200,7 +199,8 @@ def test_someone_elses_risk_goes_to_guidance_only_when_net_and_model_agree() -> 
     sentence = Evidence(category="model", phrase="s", start=0, end=1, frame=FRIEND)
     crisis = _crisis(0.97, 0.2).model_copy(update={"evidence": (sentence,)})
     both = _decide(_net("she wants to die", "someone_else_at_risk", FRIEND), crisis=crisis)
-    assert (both.tier, both.action, both.human) == ("none", "guidance", False)
+    assert (both.tier, both.action, both.human) == ("review", "guidance", True)
+    assert both.priority is not None and both.priority > 4  # behind the writers' own risk
     writer_too = _decide(_net("want to die", "self_harm_intent", NOW), crisis=crisis)
     assert writer_too.tier == "urgent"
 

@@ -291,7 +291,7 @@ def crisis_report(
     ``policy`` (the shipped one by default).
     """
     out.mkdir(parents=True, exist_ok=True)
-    stage = TransformerStage("eval", model_dir, device=device, batch_size=64)
+    stage = TransformerStage("eval", model_dir, device=device, batch_size=64, backend="auto")
     policy = policy or load_policy()
     net = SafetyNet()
     metrics, scores = crisis_metrics(stage, data, net)
