@@ -44,8 +44,8 @@ system-deps:
 demo: install
 	$(PY) -m triage.cli demo
 
-test: install system-deps
-	$(PY) -m pytest
+test: install system-deps  # library coverage is reported, and must stay at 85 % or more
+	$(PY) -m pytest --cov --cov-fail-under=85
 
 test-fast: install
 	$(PY) -m pytest -m "not slow and not services and not postgres and not browser"

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from stages.frames import FrameReader
 from stages.labels import CRISIS
 from stages.normalize import normalize
+from stages.protocol import SentenceScorer
 from stages.results import Evidence, StageResult
-from stages.transformer import TransformerStage
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 MAX_SENTENCES = 16  # bound the work on a long post: its first sentences and its last ones
@@ -37,12 +37,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def crisis_evidence(stage: TransformerStage, texts: list[str]) -> list[Evidence]:
+def crisis_evidence(stage: SentenceScorer, texts: list[str]) -> list[Evidence]:
     """For each text, the sentence that alone scores highest for crisis."""
     spans = [sentence_spans(t) or [(0, len(t))] for t in texts]
     flat = [t[a:b] for t, ss in zip(texts, spans, strict=True) for a, b in ss]
-    k = stage.card.labels.index(CRISIS)
-    scores = [row[k] for row in stage.probabilities(flat)]
+    scores = stage.crisis_probabilities(flat)
     out, i = [], 0
     for text, ss in zip(texts, spans, strict=True):
         chunk = scores[i : i + len(ss)]
@@ -54,7 +53,7 @@ def crisis_evidence(stage: TransformerStage, texts: list[str]) -> list[Evidence]
 
 
 def with_evidence(
-    stage: TransformerStage,
+    stage: SentenceScorer,
     frames: FrameReader,
     texts: Sequence[str],
     results: list[StageResult],

@@ -21,3 +21,16 @@ class Stage(Protocol):
     def predict(self, texts: Sequence[str]) -> list[StageResult]:
         """Score each text."""
         ...
+
+
+@runtime_checkable
+class SentenceScorer(Protocol):
+    """A crisis stage that can score sentences on their own.
+
+    Stage one's evidence for counselors (the sentence behind a flag, and its frame) comes from
+    a stage with this capability; a stage without it flags without evidence.
+    """
+
+    def crisis_probabilities(self, texts: Sequence[str]) -> list[float]:
+        """The crisis probability of each text, on any monotonic scale (used to rank)."""
+        ...

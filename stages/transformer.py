@@ -255,6 +255,11 @@ class TransformerStage:
                 out.append([sum(col) / len(chunk) for col in zip(*chunk, strict=True)])
         return out
 
+    def crisis_probabilities(self, texts: Sequence[str]) -> list[float]:
+        """The crisis probability of each text, uncalibrated (``SentenceScorer``)."""
+        k = self.card.labels.index(CRISIS)
+        return [row[k] for row in self.probabilities(texts)]
+
     def layer_features(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Per text, [windows, kept layers x hidden]: the states kept by ``share_layers``.
 

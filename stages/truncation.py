@@ -23,6 +23,7 @@ class Truncation(BaseModel):
         "overlapping windows (max-pooled for crisis).",
     )
 
+
 # Characters per token is rarely above 10 for English WordPiece; cutting the raw text to this
 # many characters per token first keeps tokenising a 10 MB message cheap.
 _CHARS_PER_TOKEN = 12

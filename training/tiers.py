@@ -37,8 +37,16 @@ def score(
 
 
 def kinds(policy: Policy, scored: Sequence[Scored]) -> list[str]:
-    """The tier of each text: urgent, review, someone_else or none."""
-    return [read_risk(policy, safety, crisis).kind for safety, crisis in scored]
+    """The tier of each text: urgent, review, someone_else or none.
+
+    ``someone_else`` is kept apart only when its action opens no case: where the policy sends
+    crisis language about someone else to a person (guidance), a person sees it, as review.
+    """
+    guidance_opens_case = policy.actions[policy.someone_else_action].human
+    found = [read_risk(policy, safety, crisis).kind for safety, crisis in scored]
+    if guidance_opens_case:
+        return ["review" if k == "someone_else" else k for k in found]
+    return found
 
 
 def rates(found: Sequence[str]) -> dict[str, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,16 +25,14 @@ from policies.loader import default_policy_file
 from policies.schema import Policy
 from review_queue.store import CaseStore
 from stages.attribution import with_evidence
-from stages.backends import resolve_backend
 from stages.frames import FrameReader
-from stages.head import encoder_dir_of, load_model_stage, same_dir
 from stages.language_guard import LanguageGuard
-from stages.protocol import Stage
+from stages.protocol import SentenceScorer, Stage
 from stages.results import StageResult
 from stages.safety_net import SafetyNet, load_phrase_lists
-from stages.transformer import SharedTokens, TransformerStage
 from triage.conversation import ConversationMemory, conversation_turns
 from triage.inputs import check_id, check_ids, check_message
+from triage.model_stages import ModelStages
 from triage.persist import persist
 from triage.settings import Settings, settings_from
 
@@ -91,47 +89,17 @@ class Triage:
         self.safety_net: Stage = safety_net or SafetyNet(
             load_phrase_lists(s.phrases_path), frames=self.frames
         )
-        self._stage_options: dict[str, Any] = {}
-        self._stage_two_beside: ThreadPoolExecutor | None = None
         if crisis is None or support is None:
-            crisis, support = self._model_stages(crisis, support)
+            self.models = ModelStages.from_settings(s)
+            crisis = crisis or self.models.crisis(s.crisis_model)
+            support = support or self.models.support(s.support_model, crisis)
+        else:
+            self.models = ModelStages()
         self.crisis_stage: Stage = crisis
         self.support_stage: Stage = support
-        self._candidate_stages: dict[tuple[str, str], Stage] = {}
         self.conversations = ConversationMemory()
         self.store = store or s.case_store()
         self.store.replay_spool()
-
-    def _model_stages(self, crisis: Stage | None, support: Stage | None) -> tuple[Stage, Stage]:
-        """The model stages the settings name, for those not passed in."""
-        s = self.settings
-        device = s.resolved_device()
-        # Stage two as a head on stage one's encoder reads stage one's pass: nothing to run
-        # beside it. Otherwise its backend is that of the model it runs.
-        support_encoder = encoder_dir_of(s.support_model)
-        shared = support_encoder is not None and same_dir(s.crisis_model, support_encoder)
-        parallel, threads = s.stage_threads(
-            [
-                resolve_backend(s.backend, m, device)
-                for m in (s.crisis_model, support_encoder or s.support_model)
-            ],
-            shared=shared,
-        )
-        if parallel:  # stage two runs beside stage one in this one worker thread
-            self._stage_two_beside = ThreadPoolExecutor(1, thread_name_prefix="stage-two")
-        self._stage_options = {
-            "device": device,
-            "batch_size": s.batch_size,
-            "backend": s.backend,
-            "threads": threads,
-            "tokens": SharedTokens(),  # both stages usually share a vocabulary: tokenise once
-        }
-        crisis = crisis or TransformerStage("crisis", s.crisis_model, **self._stage_options)
-        encoder = crisis if isinstance(crisis, TransformerStage) else None
-        support = support or load_model_stage(
-            "support", s.support_model, encoder=encoder, **self._stage_options
-        )
-        return crisis, support
 
     @property
     def policy(self) -> Policy:
@@ -141,7 +109,7 @@ class Triage:
     @property
     def stages_side_by_side(self) -> bool:
         """Whether stage two runs beside stage one (its own model, on ONNX, two cores)."""
-        return self._stage_two_beside is not None
+        return self.models.beside is not None
 
     def route(
         self,
@@ -243,7 +211,7 @@ class Triage:
 
     def _with_evidence(self, texts: list[str], crisis: list[StageResult]) -> list[StageResult]:
         """Attach the sentence that drove each stage-one flag, with its frame (flagged only)."""
-        if not isinstance(self.crisis_stage, TransformerStage):
+        if not isinstance(self.crisis_stage, SentenceScorer):
             return crisis
         try:
             return with_evidence(self.crisis_stage, self.frames, texts, crisis)
@@ -298,7 +266,7 @@ class Triage:
         safety = self._score(self.safety_net, texts)
         # Beside stage one, stage two scores every text; only the texts the policy needs
         # it for take its result, so decisions are those of the stages run in turn.
-        beside = self._stage_two_beside
+        beside = self.models.beside
         stage_two = beside.submit(self._score, self.support_stage, texts) if beside else None
         crisis = self._with_evidence(texts, self._score(self.crisis_stage, texts))
         language: list[StageResult | None] = [None] * len(texts)
@@ -379,24 +347,15 @@ class Triage:
         candidate = policy.model_copy(update={"risk": spec.risk or policy.risk, "shadow": None})
         crisis = live.crisis
         if spec.crisis_model:
-            crisis = self._score(self._candidate_stage("crisis", spec.crisis_model), texts)
+            candidate_crisis = self.models.candidate("crisis", spec.crisis_model, self.crisis_stage)
+            crisis = self._score(candidate_crisis, texts)
         stage: Stage = self.support_stage
         known: list[StageResult | None] | None = live.support
         if spec.support_model:
-            stage, known = self._candidate_stage("support", spec.support_model), None
+            stage = self.models.candidate("support", spec.support_model, self.crisis_stage)
+            known = None
         support = self._support(candidate, stage, texts, live.safety, crisis, known)
         return candidate, replace(live, crisis=crisis, support=support)
-
-    def _candidate_stage(self, role: str, name_or_path: str) -> Stage:
-        key = (role, name_or_path)
-        if key not in self._candidate_stages:
-            live = self.crisis_stage if isinstance(self.crisis_stage, TransformerStage) else None
-            self._candidate_stages[key] = (
-                TransformerStage(role, name_or_path, **self._stage_options)
-                if role == "crisis"
-                else load_model_stage(role, name_or_path, encoder=live, **self._stage_options)
-            )
-        return self._candidate_stages[key]
 
     def _score(self, stage: Stage, texts: list[str]) -> list[StageResult]:
         """Run a stage; if the batch fails, score texts one by one so only bad ones fail."""

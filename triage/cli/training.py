@@ -45,10 +45,11 @@ def train(
     data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
 ) -> None:
     """Fine-tune a stage, then tune its thresholds on validation data (options: TrainConfig)."""
+    # Every option but these is a TrainConfig field; those not given (None) keep the recipe's.
+    # Read first, before any other local name exists.
+    given = {k: v for k, v in locals().items() if k not in ("task", "output", "recipe", "data_dir")}
     from training.pipeline import build_config
 
-    # Every option but these is a TrainConfig field; those not given (None) keep the recipe's.
-    given = {k: v for k, v in locals().items() if k not in ("task", "output", "recipe", "data_dir")}
     try:
         cfg = build_config(task, output, recipe, **given)
         if goemotions_train == 0:  # 0 means "all", which None (not given) cannot say
