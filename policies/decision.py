@@ -49,6 +49,15 @@ class Decision(BaseModel):
     policy_version: str = Field(description="Version of the policy that decided.")
     message_length: int = Field(ge=0, description="Length of the message in characters.")
     conversation_id: str | None = None
+    message_id: str | None = Field(
+        default=None, description="The platform's id of the message, as given to route()."
+    )
+    user_id: str | None = Field(
+        default=None, description="The platform's id of the writer, as given to route()."
+    )
+    metadata: dict[str, str] | None = Field(
+        default=None, description="Short string pairs the platform attached to the message."
+    )
     turn: int | None = Field(
         default=None, description="This message's turn in its conversation (1 = first seen)."
     )

@@ -1,16 +1,14 @@
-"""Engine creation: durable SQLite settings, serialised writers, audit triggers."""
+"""Engine creation (durable SQLite settings, serialised writers) and the audit triggers."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlmodel import SQLModel, create_engine
-
-from review_queue import models  # noqa: F401  (registers the tables)
+from sqlmodel import create_engine
 
 _SQLITE_TRIGGERS = [
     """CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON auditrecord
@@ -83,10 +81,6 @@ def _file_identity(path: str) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
-def create_schema(engine: Engine) -> None:
-    """Create tables and the triggers that refuse UPDATE/DELETE on audit records."""
-    SQLModel.metadata.create_all(engine)
-    triggers = _SQLITE_TRIGGERS if engine.dialect.name == "sqlite" else _POSTGRES_TRIGGERS
-    with engine.begin() as conn:
-        for statement in triggers:
-            conn.execute(text(statement))
+def audit_triggers(dialect: str) -> list[str]:
+    """The statements that make audit records append-only on this database dialect."""
+    return list(_SQLITE_TRIGGERS if dialect == "sqlite" else _POSTGRES_TRIGGERS)

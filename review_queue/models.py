@@ -32,6 +32,15 @@ class Case(SQLModel, table=True):
     id: str = Field(primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     conversation_id: str | None = Field(default=None, index=True)
+    message_id: str | None = Field(
+        default=None, index=True, description="The platform's id of the message, if given."
+    )
+    user_id: str | None = Field(
+        default=None, index=True, description="The platform's id of the writer, if given."
+    )
+    platform_metadata: str | None = Field(
+        default=None, description="JSON of the string pairs the platform attached, if any."
+    )
     tenant: str | None = None
     action: str
     priority: int = Field(index=True)

@@ -60,6 +60,17 @@ class ReviewQueue:
             )
             return list(s.exec(stmt))
 
+    def cases_of(self, user_id: str, *, exclude: str | None = None) -> list[Case]:
+        """The open and claimed cases of one writer (the platform's ``user_id``), oldest first."""
+        with self.store.session() as s:
+            stmt = (
+                select(Case)
+                .where(Case.user_id == user_id, Case.id != (exclude or ""))
+                .where(col(Case.status).in_([*OPEN_STATUSES, CaseStatus.CLAIMED]))
+                .order_by(col(Case.created_at))
+            )
+            return list(s.exec(stmt))
+
     def find(self, prefix: str) -> str:
         """The full id of the one case whose id starts with ``prefix``."""
         with self.store.session() as s:
@@ -267,7 +278,10 @@ class ReviewQueue:
             ]
 
     def export_corrections(self, path: Path) -> int:
-        """Resolved cases with a corrected label as JSON lines (text only where stored)."""
+        """Resolved cases with a corrected label as JSON lines (text only where stored).
+
+        ``message_id`` (when the platform gave one) joins a correction to the platform's text.
+        """
         count = 0
         with self.store.session() as s, path.open("w", encoding="utf-8") as fh:
             rows: Iterator[Case] = iter(
@@ -282,6 +296,10 @@ class ReviewQueue:
                     json.dumps(
                         {
                             "case_id": case.id,
+                            "message_id": case.message_id,
+                            "user_id": case.user_id,
+                            "metadata": json.loads(case.platform_metadata or "null"),
+                            "conversation_id": case.conversation_id,
                             "label": case.corrected_label,
                             "predicted": case.support,
                             "text": case.message_text,

@@ -14,6 +14,7 @@ import threading
 from datetime import timedelta
 
 from celery import Celery
+from prometheus_client import Counter
 from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 
@@ -22,6 +23,15 @@ from review_queue.store import CaseStore
 from review_queue.tasks import DELIVER_CASE
 
 log = logging.getLogger(__name__)
+
+# Per relay process, on the default registry (`triage relay --metrics-port` serves it).
+PUBLISHED = Counter("triage_relay_published", "Cases the relay published to the broker.")
+PUBLISH_FAILURES = Counter(
+    "triage_relay_publish_failures", "Publish attempts that failed (the row backs off, retried)."
+)
+REPUBLISHED = Counter(
+    "triage_relay_republished", "Cases published again because no worker saw them in time."
+)
 
 
 class Relay:
@@ -112,6 +122,8 @@ class Relay:
                     )
                 )
             s.commit()
+        PUBLISHED.inc(len(sent))
+        PUBLISH_FAILURES.inc(1 if failed else 0)
         return len(sent)
 
     def requeue_undelivered(self) -> int:
@@ -129,7 +141,9 @@ class Relay:
                 .values(status=OutboxStatus.PENDING, next_attempt_at=utcnow())
             )
             s.commit()
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        REPUBLISHED.inc(count)
+        return count
 
     def pending(self) -> int:
         """Rows not yet sent."""

@@ -52,10 +52,14 @@ class Spool:
 
     def pending(self) -> bool:
         """True when the spool holds entries (a cheap stat)."""
+        return self.size_bytes() > 0
+
+    def size_bytes(self) -> int:
+        """Bytes waiting in the spool (0 when it is empty or absent)."""
         try:
-            return self.path.stat().st_size > 0
+            return self.path.stat().st_size
         except FileNotFoundError:
-            return False
+            return 0
 
     def drain(self, replay: Any) -> int:
         """Call ``replay(entries)``; on success empty the spool. Returns the count replayed."""

@@ -20,8 +20,8 @@ from sqlmodel import Session, col, select
 
 from policies.decision import Decision
 from policies.schema import Policy
-from review_queue import audit
-from review_queue.database import create_schema, make_engine
+from review_queue import audit, schema
+from review_queue.database import make_engine
 from review_queue.models import Case, OutboxRow, utcnow
 from review_queue.privacy import load_or_create_key, message_hmac, storable
 from review_queue.spool import Spool
@@ -43,6 +43,9 @@ def case_row(
         id=decision.case_id,
         created_at=now,
         conversation_id=decision.conversation_id,
+        message_id=decision.message_id,
+        user_id=decision.user_id,
+        platform_metadata=json.dumps(decision.metadata) if decision.metadata else None,
         tenant=tenant,
         action=decision.action,
         priority=decision.priority,
@@ -105,11 +108,15 @@ class CaseStore:
             log.error("database unavailable at start; cases will be spooled: %s", exc)
 
     def ensure_schema(self) -> None:
-        """Create tables and triggers once per process."""
+        """Once per process: create the schema in an empty database, or check its revision.
+
+        ``SchemaRevisionError`` when the database is at another revision than the code (it is
+        never upgraded silently: ``triage db upgrade``).
+        """
         if self._schema_ready:
             return
         try:
-            create_schema(self.engine)
+            schema.prepare(self.engine)
         except (SQLAlchemyError, OSError) as exc:
             raise DatabaseUnavailableError(_short(exc)) from exc
         self._schema_ready = True
@@ -150,7 +157,7 @@ class CaseStore:
         try:
             self.ensure_schema()
             self._commit(cases, events)
-        except (SQLAlchemyError, OSError) as exc:
+        except (SQLAlchemyError, OSError, schema.SchemaRevisionError) as exc:
             self._schema_ready = False  # the database may come back empty: check again
             raise DatabaseUnavailableError(_short(exc)) from exc
         if self.spool.pending():
@@ -201,7 +208,7 @@ class CaseStore:
         try:
             self.ensure_schema()
             return self.spool.drain(self._replay)
-        except (SQLAlchemyError, OSError) as exc:
+        except (SQLAlchemyError, OSError, schema.SchemaRevisionError) as exc:
             log.warning("spool replay postponed: %s", _short(exc))
             return 0
 

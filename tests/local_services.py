@@ -1,4 +1,4 @@
-"""Local services for tests and benchmarks: redis-server, Celery workers, PostgreSQL."""
+"""Local services for tests and benchmarks: Redis, Celery workers, `triage serve`, PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import redis
@@ -24,12 +25,16 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """redis-server on a loopback port, configured as the queue needs (AOF, noeviction)."""
+    """redis-server on a loopback port, configured as the queue needs (AOF, noeviction).
 
-    def __init__(self, directory: Path) -> None:
+    ``persistent=False``: as conversation memory needs, nothing ever written to disk.
+    """
+
+    def __init__(self, directory: Path, *, persistent: bool = True) -> None:
         if shutil.which("redis-server") is None:
             raise RuntimeError("redis-server is not installed: run `make test` (installs it)")
         self.directory = directory
+        self.persistent = persistent
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -51,7 +56,7 @@ class RedisServer:
                 "--dir",
                 str(self.directory),
                 "--appendonly",
-                "yes",
+                "yes" if self.persistent else "no",
                 "--appendfsync",
                 "always",
                 "--save",
@@ -135,6 +140,58 @@ class CeleryWorker:
             except subprocess.TimeoutExpired:
                 self.kill()
             self.proc = None
+
+
+class ServiceProcess:
+    """A real `triage serve` process on a loopback port, settings from ``env``."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the service."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start and wait until ``/healthz`` answers."""
+        env = os.environ | self.env | {"PYTHONPATH": str(ROOT)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "triage.cli", "serve", "--port", str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+
+        def up() -> bool:
+            assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
+            try:
+                return answers_ok(f"{self.url}/healthz")
+            except OSError:
+                return False
+
+        wait_for(up, 60, what="triage serve to start")
+
+    def stop(self) -> None:
+        """SIGTERM, SIGKILL after 10 s."""
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+
+def answers_ok(url: str) -> bool:
+    """True when ``url`` answers 200."""
+    with urllib.request.urlopen(url, timeout=2) as reply:
+        return bool(reply.status == 200)
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "condition") -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from tests_support import RISING, rising_policy, threshold_policy
 from tiny_models import tiny_stage
 
 from policies.context import Turn, concern_signal, contributing_turns
@@ -18,11 +19,8 @@ from review_queue.models import AuditRecord
 from stages.labels import CRISIS
 from triage import Triage
 from triage.conversation import ConversationMemory
-from triage.testing import policy_with, write_policy
 
 SPEC = ConversationSpec(window_turns=5, ttl_minutes=30, concern=0.5, min_concern_turns=3)
-
-RISING = ["I'm tired", "nothing matters", "I gave away my guitar today"]
 
 
 def _turns(*risks: float | None) -> list[Turn]:
@@ -67,29 +65,10 @@ def test_memory_keeps_a_bounded_window_and_forgets_old_turns() -> None:
     assert turn.number == 1 and earlier == []
 
 
-def _policy(tmp_path: Path, *, threshold: float, **changes: object) -> Path:
-    """The shipped policy with stage one's review and urgent thresholds both at ``threshold``."""
-    policy = policy_with(
-        risk={"review_at": threshold, "urgent_at": threshold},
-        rules={"unverified_language": None},
-        **changes,
-    )
-    return write_policy(policy, tmp_path / "policy.yaml")
-
-
 @pytest.fixture
 def rising_triage(make_triage: Callable[..., Triage], tmp_path: Path) -> Triage:
-    """A Triage whose crisis threshold sits just above each of RISING's turns alone.
-
-    The tiny model's scores are what they are; the threshold is placed so that no turn is
-    flagged alone and every turn is "of concern" — the situation rising risk is for.
-    """
-    probe = make_triage()
-    scores = [r.scores[CRISIS] for r in probe.crisis_stage.predict(RISING)]
-    threshold = max(scores) * 1.05
-    conversation = {"concern": round(min(scores) / threshold * 0.95, 4), "min_concern_turns": 3}
-    path = _policy(tmp_path, threshold=threshold, conversation=conversation)
-    return make_triage(policy_path=path)
+    """A Triage under which RISING escalates as a conversation and no turn does alone."""
+    return make_triage(policy_path=rising_policy(make_triage(), tmp_path / "policy.yaml"))
 
 
 def test_rising_risk_conversation_escalates_where_its_last_message_alone_does_not(
@@ -144,8 +123,8 @@ def test_read_together_keeps_a_calm_turn_after_a_crisis_turn_escalated(
     )
     assert margin > 1e-3, "the spread tiny model should order these texts"
     threshold = (both + alone[second]) / 2  # turn 1 passes alone, turn 2 does not, both do
-    path = _policy(
-        tmp_path,
+    path = threshold_policy(
+        tmp_path / "policy.yaml",
         threshold=threshold,
         conversation={"concern": 0.999, "min_concern_turns": 5, "read_together": True},
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from local_services import CeleryWorker, RedisServer, wait_for
+from prometheus_client import REGISTRY
 from sqlmodel import select
 
 from review_queue.audit import verify
@@ -88,9 +89,15 @@ def test_flagged_cases_reach_a_worker(rig) -> None:
     _assert_each_delivered_once(triage, ids)
 
 
+def _relay_count(name: str) -> float:
+    """A relay counter of this process, as Prometheus would scrape it."""
+    return REGISTRY.get_sample_value(f"triage_relay_{name}_total") or 0.0
+
+
 def test_kill_redis_while_routing_1000_flagged_messages(rig, redis_server: RedisServer) -> None:
     triage, worker, relay = rig
     worker()
+    published, failures = _relay_count("published"), _relay_count("publish_failures")
     ids: set[str] = set()
     for batch in range(20):
         if batch == 6:
@@ -107,6 +114,9 @@ def test_kill_redis_while_routing_1000_flagged_messages(rig, redis_server: Redis
     wait_for(lambda: _delivered(triage, ids) == 1000, 240, what="1000 deliveries")
     wait_for(lambda: relay.pending() == 0, 30, what="an empty outbox")
     _assert_each_delivered_once(triage, ids)
+    # The relay's metrics saw the outage: failed publishes, then every case published.
+    assert _relay_count("publish_failures") > failures
+    assert _relay_count("published") - published >= 1000
 
 
 def test_sigkill_worker_mid_task_then_redelivered(

@@ -1,4 +1,8 @@
-"""Conversations: recent turns in memory (bounded by a TTL and a size), and their rising risk."""
+"""Conversations: recent turns in memory (bounded by a TTL and a size), and their rising risk.
+
+``ConversationMemory`` keeps turns in this process; ``triage.redis_memory`` keeps them in
+Redis for several processes. Both follow ``TurnMemory``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 from policies.context import (
     ContextSignal,
@@ -17,10 +23,32 @@ from policies.context import (
     turn_risk,
 )
 from policies.schema import ConversationSpec, Policy
+from stages.errors import TriageError
 from stages.labels import CRISIS
 from stages.results import StageResult
 
 ConversationKey = tuple[str | None, str]  # (tenant, conversation id)
+MEMORY_UNAVAILABLE = "conversation_memory_unavailable"
+
+
+class ConversationMemoryError(TriageError):
+    """The conversation memory cannot be reached: each message is judged alone."""
+
+
+class TurnMemory(Protocol):
+    """Where the turns of conversations are kept."""
+
+    def record(
+        self,
+        key: ConversationKey,
+        *,
+        risk: float | None,
+        text: str | None,
+        spec: ConversationSpec,
+        now: float,
+    ) -> tuple[list[Turn], Turn]:
+        """Add this message's turn; return the earlier turns of its window and the new turn."""
+        ...
 
 
 class ConversationMemory:
@@ -30,7 +58,7 @@ class ConversationMemory:
     beyond ``max_conversations`` the least recently seen conversation is dropped.
 
     Text is held only when the policy reads turns together, and only here: never on disk.
-    A service with several processes should send a conversation to the same process.
+    Several service processes share turns through ``RedisConversationMemory`` instead.
     """
 
     def __init__(self, *, max_conversations: int = 100_000, max_turns: int = 50) -> None:
@@ -70,8 +98,17 @@ class ConversationMemory:
 Score = Callable[[list[str]], list[StageResult]]
 
 
+@dataclass
+class ConversationContext:
+    """Per message of a batch: its turn, the rising-risk signal, and a note for its reasons."""
+
+    turns: list[int | None]
+    signals: list[ContextSignal | None]
+    notes: list[str | None]
+
+
 def conversation_turns(
-    memory: ConversationMemory,
+    memory: TurnMemory,
     policy: Policy,
     tenant: str | None,
     texts: list[str],
@@ -79,28 +116,34 @@ def conversation_turns(
     safety: list[StageResult],
     crisis: list[StageResult],
     score: Score,
-) -> tuple[list[int | None], list[ContextSignal | None]]:
+) -> ConversationContext:
     """Record each message as a turn of its conversation; say which conversations rise.
 
-    ``score`` is stage one on a list of texts (for the turns read together).
+    ``score`` is stage one on a list of texts (for the turns read together). When the memory
+    cannot be reached, a message is judged alone and says so (``MEMORY_UNAVAILABLE``).
     """
-    turns: list[int | None] = [None] * len(texts)
-    signals: list[ContextSignal | None] = [None] * len(texts)
+    n = len(texts)
+    out = ConversationContext([None] * n, [None] * n, [None] * n)
+    turns, signals = out.turns, out.signals
     if not policy.rules.rising_risk:
-        return turns, signals
+        return out
     spec = policy.conversation
     together: dict[int, list[Turn]] = {}
     now = time.time()
     for j, cid in enumerate(ids):  # in order: a batch may hold several turns of one talk
         if cid is None:
             continue
-        earlier, turn = memory.record(
-            (tenant, cid),
-            risk=turn_risk(policy, safety[j], crisis[j]),
-            text=texts[j],
-            spec=spec,
-            now=now,
-        )
+        try:
+            earlier, turn = memory.record(
+                (tenant, cid),
+                risk=turn_risk(policy, safety[j], crisis[j]),
+                text=texts[j],
+                spec=spec,
+                now=now,
+            )
+        except ConversationMemoryError:
+            out.notes[j] = MEMORY_UNAVAILABLE
+            continue
         turns[j] = turn.number
         window = [*earlier, turn]
         signals[j] = concern_signal(spec, window)
@@ -108,7 +151,7 @@ def conversation_turns(
             together[j] = window
     for j, signal in read_together(policy, together, score).items():
         signals[j] = signal
-    return turns, signals
+    return out
 
 
 def read_together(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any
@@ -30,10 +29,11 @@ from stages.language_guard import LanguageGuard
 from stages.protocol import SentenceScorer, Stage
 from stages.results import StageResult
 from stages.safety_net import SafetyNet, load_phrase_lists
-from triage.conversation import ConversationMemory, conversation_turns
-from triage.inputs import check_id, check_ids, check_message
+from triage.conversation import ConversationMemory, TurnMemory, conversation_turns
+from triage.inputs import PlatformRefs, check_id, check_ids, check_message, check_metadata
 from triage.model_stages import ModelStages
 from triage.persist import persist
+from triage.redis_memory import RedisConversationMemory
 from triage.settings import Settings, settings_from
 
 log = logging.getLogger("triage")
@@ -56,8 +56,9 @@ class Triage:
     ``Triage()`` uses the embedded defaults (local models in ``models/``, the shipped policy,
     SQLite in ``.triage/``); keyword arguments override any ``Settings`` field. Any part may be
     passed in instead (``safety_net``, ``crisis``, ``support``: anything with the ``Stage``
-    protocol; ``policy``: a parsed policy, never reloaded; ``store``: a ``CaseStore``); only
-    the parts not given are built from the settings.
+    protocol; ``policy``: a parsed policy, never reloaded; ``store``: a ``CaseStore``;
+    ``conversations``: where turns are kept); only the parts not given are built from the
+    settings.
     """
 
     def __init__(
@@ -69,6 +70,7 @@ class Triage:
         support: Stage | None = None,
         policy: Policy | None = None,
         store: CaseStore | None = None,
+        conversations: TurnMemory | None = None,
         **overrides: Any,
     ) -> None:
         self.settings = settings or settings_from(overrides)
@@ -97,7 +99,11 @@ class Triage:
             self.models = ModelStages()
         self.crisis_stage: Stage = crisis
         self.support_stage: Stage = support
-        self.conversations = ConversationMemory()
+        self.conversations: TurnMemory = conversations or (
+            RedisConversationMemory.from_url(s.conversation_redis_url)
+            if s.conversation_redis_url
+            else ConversationMemory()
+        )
         self.store = store or s.case_store()
         self.store.replay_spool()
 
@@ -118,18 +124,33 @@ class Triage:
         conversation_id: str | None = None,
         tenant: str | None = None,
         region: str | None = None,
+        message_id: str | None = None,
+        user_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> Decision:
         """Decide what to do with one message. Never raises on its content.
 
         ``conversation_id`` lets the recent turns of the conversation count (rising risk);
         ``tenant`` picks that platform's policy (``Settings.tenants``; None: the default);
-        ``region`` (e.g. "GB") picks the resource texts attached to the reply.
+        ``region`` (e.g. "GB") picks the resource texts attached to the reply;
+        ``message_id``, ``user_id`` (the platform's ids of the message and its writer) and
+        ``metadata`` (up to 16 short string pairs) are kept on the decision, its case and its
+        audit record, so a counselor or a correction can be linked back to the platform.
         """
         check_message(message)
         check_id(conversation_id, "conversation_id")
         check_id(region, "region")
+        check_id(message_id, "message_id")
+        check_id(user_id, "user_id")
+        check_metadata(metadata)
         return self.route_many(
-            [message], conversation_ids=[conversation_id], tenant=tenant, regions=[region]
+            [message],
+            conversation_ids=[conversation_id],
+            tenant=tenant,
+            regions=[region],
+            message_ids=[message_id],
+            user_ids=[user_id],
+            metadata=[metadata],
         )[0]
 
     def policy_for(self, tenant: str | None) -> PolicyHolder:
@@ -150,6 +171,9 @@ class Triage:
         conversation_ids: Sequence[str | None] | None = None,
         tenant: str | None = None,
         regions: Sequence[str | None] | None = None,
+        message_ids: Sequence[str | None] | None = None,
+        user_ids: Sequence[str | None] | None = None,
+        metadata: Sequence[Mapping[str, str] | None] | None = None,
     ) -> list[Decision]:
         """``route`` for a batch: same decisions, far higher throughput.
 
@@ -163,6 +187,7 @@ class Triage:
         texts = [check_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
         ids = check_ids(conversation_ids, "conversation_ids", len(texts))
         where = check_ids(regions, "regions", len(texts))
+        platform = PlatformRefs.checked(message_ids, user_ids, metadata, len(texts))
         holder = self.policy_for(tenant)
         if not texts:
             return []
@@ -174,18 +199,13 @@ class Triage:
             log.exception("routing failed; %d messages sent to humans", len(texts))
             decisions = [
                 fail_safe_decision(
-                    policy,
-                    "internal_error",
-                    message_length=len(t),
-                    conversation_id=c,
+                    policy, "internal_error", message_length=len(t), conversation_id=c
                 )
                 for t, c in zip(texts, ids, strict=True)
             ]
         decisions = [
-            with_resources(
-                policy, d.model_copy(update={"case_id": str(uuid.uuid4())}) if d.human else d, r
-            )
-            for d, r in zip(decisions, where, strict=True)
+            with_resources(policy, platform.identify(j, d), r)
+            for j, (d, r) in enumerate(zip(decisions, where, strict=True))
         ]
         return persist(self.store, decisions, texts, policy, tenant, shadows)
 
@@ -233,7 +253,7 @@ class Triage:
         live_texts = [texts[i] for i in live]
         live_ids = [ids[i] for i in live]
         scored = self._stage_results(policy, live_texts)
-        turns, context = conversation_turns(
+        talk = conversation_turns(
             self.conversations,
             policy,
             tenant,
@@ -243,10 +263,14 @@ class Triage:
             scored.crisis,
             lambda texts: self._score(self.crisis_stage, texts),
         )
-        scored = replace(scored, context=context)
+        scored = replace(scored, context=talk.signals)
         for j, decision in enumerate(self._apply(policy, scored, live_texts, live_ids)):
-            if turns[j] is not None:  # only conversations have turns: no copy on the hot path
-                decision = decision.model_copy(update={"turn": turns[j]})
+            if talk.turns[j] is not None:  # only conversations have turns: no copy on the hot path
+                decision = decision.model_copy(update={"turn": talk.turns[j]})
+            elif talk.notes[j] is not None:  # judged alone: the memory could not be reached
+                decision = decision.model_copy(
+                    update={"reasons": [*decision.reasons, talk.notes[j]]}
+                )
             out[live[j]] = decision
         shadows: list[Decision | None] = [None] * len(texts)
         if policy.shadow is not None:

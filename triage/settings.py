@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     broker_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Celery broker for the review queue."
     )
+    conversation_redis_url: str | None = Field(
+        default=None,
+        description="Redis for conversation turns shared by several service processes (None: "
+        "each process keeps its own). Use a Redis that never writes to disk, not the broker.",
+    )
     visibility_timeout_s: int = Field(
         default=3600,
         ge=1,

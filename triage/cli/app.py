@@ -21,10 +21,12 @@ spool_app = typer.Typer(
 )
 queue_app = typer.Typer(help="The counselors' review queue.", no_args_is_help=True)
 users_app = typer.Typer(help="Keys for platforms, counselors and leads.", no_args_is_help=True)
+db_app = typer.Typer(help="The case database's schema (migrations).", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(spool_app, name="spool")
+app.add_typer(db_app, name="db")
 console = Console()
 err = Console(stderr=True, style="red")
 

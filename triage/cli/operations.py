@@ -1,4 +1,4 @@
-"""Commands for counselors and operators: the queue, keys, the relay, audit, spool, shadow."""
+"""Commands for counselors and operators: queue, keys, relay, audit, spool, database, shadow."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from triage.cli.app import (
     app,
     audit_app,
     console,
+    db_app,
     fail,
     queue_app,
     spool_app,
@@ -165,6 +166,9 @@ def queue_export(output: Path = typer.Option(..., help="JSON-lines file to write
 def relay(
     interval: float = typer.Option(0.2, help="Seconds between idle rounds."),
     sla_every: float = typer.Option(30.0, help="Seconds between SLA checks."),
+    metrics_port: int | None = typer.Option(
+        None, help="Serve Prometheus metrics (relay counters, the queue) on this port."
+    ),
 ) -> None:
     """Publish outbox rows to the broker and run SLA checks, until interrupted."""
     import threading
@@ -176,6 +180,13 @@ def relay(
     from triage import Settings
 
     queue = _queue()
+    if metrics_port is not None:
+        from prometheus_client import REGISTRY, start_http_server
+
+        from triage.metrics import QueueCollector
+
+        REGISTRY.register(QueueCollector(queue.store))
+        start_http_server(metrics_port)
     app_ = make_celery(Settings().broker_url)
     worker = Relay(queue.store, app_)
     stop = threading.Event()
@@ -231,3 +242,34 @@ def shadow_report(
 def spool_replay() -> None:
     """Move spooled cases into the database now."""
     console.print(f"replayed {_store().replay_spool()} spooled batches")
+
+
+def _engine() -> Any:
+    """The database the settings name, without the store's revision check."""
+    from review_queue.database import make_engine
+    from triage import Settings
+
+    settings = Settings()
+    return make_engine(settings.resolved_database_url(), timeout_s=settings.database_timeout_s)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """The database's schema revision, and the one this code needs."""
+    from review_queue.schema import current_revision, head_revision
+
+    found, head = current_revision(_engine()), head_revision()
+    state = "up to date" if found == head else "empty" if found is None else "behind: upgrade"
+    console.print(f"database at {found or 'nothing'}; code needs {head} ({state})")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the database to this code's schema (back it up first); safe to run again."""
+    from review_queue.schema import upgrade
+
+    before, after = upgrade(_engine())
+    if before == after:
+        console.print(f"database already at {after}")
+    else:
+        console.print(f"[green]database upgraded from {before or 'nothing'} to {after}[/green]")

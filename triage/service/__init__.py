@@ -1,9 +1,9 @@
 """`triage serve`: the HTTP API for chat platforms and the counselor console.
 
 API (``api``): ``POST /v1/route``, ``POST /v1/route:batch`` (platform keys), ``GET /healthz``,
-``GET /readyz``. Console (``console``; counselor and lead keys, session cookie): queue, case
-detail with claim / resolve / escalate / release, dashboard, and for leads the policy editor
-with a load preview. Who may call what: ``auth``.
+``GET /readyz``, ``GET /metrics`` (Prometheus). Console (``console``; counselor and lead keys,
+session cookie): queue, case detail with claim / resolve / escalate / release, dashboard,
+and for leads the policy editor with a load preview. Who may call what: ``auth``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from review_queue.privacy import load_or_create_key
 from review_queue.queue import ReviewQueue
 from triage.facade import Triage
+from triage.metrics import ServiceMetrics
 from triage.service import api, console
 from triage.service.api import BodyGuard
 from triage.service.auth import LoginRequiredError
@@ -36,6 +37,7 @@ def create_app(triage: Triage, *, policy_path: Path | None = None) -> FastAPI:
     )
     app.state.triage = triage
     app.state.queue = ReviewQueue(triage.store)
+    app.state.metrics = ServiceMetrics(triage)
     app.state.policy_path = policy_path or triage.policies.path
     app.state.load_sample = None  # traffic scored by `triage load-report`, read on first preview
     secret = load_or_create_key(Path(triage.settings.state_dir) / "console.key").hex()

@@ -1,21 +1,24 @@
-"""The HTTP API for chat platforms: ``POST /v1/route``, ``POST /v1/route:batch``, health."""
+"""The HTTP API: ``POST /v1/route``, ``POST /v1/route:batch``, health, Prometheus metrics."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlalchemy import text
 
 from policies.decision import Decision
 from policies.engine import fail_safe_decision, with_resources
 from review_queue.models import Principal
 from triage.facade import Triage
+from triage.inputs import MAX_METADATA_KEYS
 from triage.service.auth import require_platform
 
 log = logging.getLogger("triage.service")
@@ -26,8 +29,22 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 # Ids are opaque to us but are stored and logged: no NUL bytes (lone surrogates are refused later).
-ConversationId = Annotated[str, Field(max_length=256, pattern="^[^\\x00]*$")]
+_NO_NUL = "^[^\\x00]*$"
+ConversationId = Annotated[str, Field(max_length=256, pattern=_NO_NUL)]
 Region = Annotated[str, Field(max_length=16, pattern="^[A-Za-z0-9_-]+$")]
+MetadataKey = Annotated[str, Field(min_length=1, max_length=64, pattern=_NO_NUL)]
+# Pydantic writes a key pattern as patternProperties, which admits other keys; say it plainly.
+Metadata = Annotated[
+    dict[MetadataKey, ConversationId],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_METADATA_KEYS,
+            "propertyNames": {"minLength": 1, "maxLength": 64, "pattern": _NO_NUL},
+            "additionalProperties": {"type": "string", "maxLength": 256, "pattern": _NO_NUL},
+        }
+    ),
+]
 
 
 class RouteRequest(BaseModel):
@@ -41,6 +58,17 @@ class RouteRequest(BaseModel):
     )
     region: Region | None = Field(
         default=None, description="The user's region (e.g. GB): picks resource texts."
+    )
+    message_id: ConversationId | None = Field(
+        default=None, description="Your id of the message: kept on the case and audit record."
+    )
+    user_id: ConversationId | None = Field(
+        default=None, description="Your id of the writer: the queue shows their cases together."
+    )
+    metadata: Metadata | None = Field(
+        default=None,
+        max_length=MAX_METADATA_KEYS,
+        description="Up to 16 short string pairs kept with the case (never the message text).",
     )
 
 
@@ -131,6 +159,9 @@ def _safe_route(
             conversation_ids=[r.conversation_id for r in requests],
             tenant=tenant,
             regions=[r.region for r in requests],
+            message_ids=[r.message_id for r in requests],
+            user_ids=[r.user_id for r in requests],
+            metadata=[r.metadata for r in requests],
         )
     except (TypeError, ValueError) as exc:  # the caller's input (e.g. a lone surrogate in an id)
         detail = [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]
@@ -146,7 +177,7 @@ def _safe_route(
                     "internal_error",
                     message_length=len(r.message),
                     conversation_id=r.conversation_id,
-                ),
+                ).model_copy(update=r.model_dump(include={"message_id", "user_id", "metadata"})),
                 r.region,
             )
             for r in requests
@@ -168,7 +199,7 @@ def route(
     platform: Annotated[Principal, Depends(require_platform)],
 ) -> Decision:
     """Route one message (same decision as ``Triage().route``)."""
-    return _safe_route(request.app.state.triage, [body], platform)[0]
+    return _measured_route(request, "route", [body], platform)[0]
 
 
 @router.post("/v1/route:batch", response_model=list[Decision], tags=["routing"], responses=_ERRORS)
@@ -178,7 +209,22 @@ def route_batch(
     platform: Annotated[Principal, Depends(require_platform)],
 ) -> list[Decision]:
     """Route up to 256 messages in one call."""
-    return _safe_route(request.app.state.triage, body.messages, platform)
+    return _measured_route(request, "route_batch", body.messages, platform)
+
+
+def _measured_route(
+    request: Request, endpoint: str, requests: list[RouteRequest], platform: Principal
+) -> list[Decision]:
+    started = time.perf_counter()
+    decisions = _safe_route(request.app.state.triage, requests, platform)
+    request.app.state.metrics.observe(endpoint, time.perf_counter() - started, decisions)
+    return decisions
+
+
+@router.get("/metrics", tags=["operations"], response_class=Response)
+def metrics(request: Request) -> Response:
+    """Prometheus metrics: routing latency, decisions, fail-safes, versions, the queue."""
+    return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/healthz", response_model=Health, tags=["operations"])

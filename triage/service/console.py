@@ -132,6 +132,8 @@ def case_view(request: Request, case_id: str, user: CurrentUser) -> Response:
         decision=json.loads(case.decision),
         reasons=json.loads(case.reasons),
         history=queue.history(case_id),
+        metadata=json.loads(case.platform_metadata or "{}"),
+        same_person=queue.cases_of(case.user_id, exclude=case.id) if case.user_id else [],
         outcomes=OUTCOMES,
         labels=SUPPORT_LABELS,
         as_utc=as_utc,

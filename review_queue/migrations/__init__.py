@@ -1,0 +1,1 @@
+"""Schema migrations of the case database (Alembic); run with ``triage db upgrade``."""
