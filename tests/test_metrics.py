@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from local_services import free_port
+from local_services import ROOT, RedisServer, free_port, wait_for
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from service_support import Running, serve
@@ -116,3 +119,46 @@ def test_a_scrape_answers_when_the_database_is_down(tmp_path: Path) -> None:
     registry.register(QueueCollector(store))
     assert registry.get_sample_value("triage_queue_up") == 0.0
     assert registry.get_sample_value("triage_queue_depth", {"tier": "urgent"}) is None
+
+
+@pytest.mark.services
+def test_the_relay_process_serves_its_metrics(triage: Triage, tmp_path: Path) -> None:
+    case = triage.route(CRISIS)
+    broker = RedisServer(tmp_path / "redis")
+    broker.start()
+    port = free_port()
+    env = os.environ | {
+        "TRIAGE_STATE_DIR": str(triage.settings.state_dir),
+        "TRIAGE_BROKER_URL": broker.url,
+        "PYTHONPATH": str(ROOT),
+    }
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "triage.cli", "relay", "--metrics-port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=(tmp_path / "relay.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _answers(url), 60, what="the relay's metrics")
+        wait_for(
+            lambda: scrape(url).get(("triage_relay_published_total", ()), 0.0) >= 1,
+            30,
+            what="a published case",
+        )
+        samples = scrape(url)
+    finally:
+        relay.terminate()
+        relay.wait(timeout=10)
+        broker.kill()
+    assert samples[("triage_outbox_pending", ())] == 0.0
+    assert samples[("triage_queue_depth", (("tier", "urgent"),))] == 1.0  # published, unclaimed
+    assert case.case_id is not None
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/metrics").status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -29,11 +29,10 @@ from stages.language_guard import LanguageGuard
 from stages.protocol import SentenceScorer, Stage
 from stages.results import StageResult
 from stages.safety_net import SafetyNet, load_phrase_lists
-from triage.conversation import ConversationMemory, TurnMemory, conversation_turns
+from triage.conversation import TurnMemory, conversation_turns
 from triage.inputs import PlatformRefs, check_id, check_ids, check_message, check_metadata
 from triage.model_stages import ModelStages
 from triage.persist import persist
-from triage.redis_memory import RedisConversationMemory
 from triage.settings import Settings, settings_from
 
 log = logging.getLogger("triage")
@@ -99,11 +98,7 @@ class Triage:
             self.models = ModelStages()
         self.crisis_stage: Stage = crisis
         self.support_stage: Stage = support
-        self.conversations: TurnMemory = conversations or (
-            RedisConversationMemory.from_url(s.conversation_redis_url)
-            if s.conversation_redis_url
-            else ConversationMemory()
-        )
+        self.conversations: TurnMemory = conversations or s.conversation_memory()
         self.store = store or s.case_store()
         self.store.replay_spool()
 
@@ -174,10 +169,12 @@ class Triage:
         message_ids: Sequence[str | None] | None = None,
         user_ids: Sequence[str | None] | None = None,
         metadata: Sequence[Mapping[str, str] | None] | None = None,
+        dry_run: bool = False,
     ) -> list[Decision]:
         """``route`` for a batch: same decisions, far higher throughput.
 
-        Messages of one conversation are taken in the order given.
+        Messages of one conversation are taken in the order given. ``dry_run``: decide only,
+        as for an archive; no case is opened and nothing is stored (no case ids).
         """
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
             raise TypeError(
@@ -204,9 +201,11 @@ class Triage:
                 for t, c in zip(texts, ids, strict=True)
             ]
         decisions = [
-            with_resources(policy, platform.identify(j, d), r)
+            with_resources(policy, platform.identify(j, d, open_case=not dry_run), r)
             for j, (d, r) in enumerate(zip(decisions, where, strict=True))
         ]
+        if dry_run:
+            return decisions
         return persist(self.store, decisions, texts, policy, tenant, shadows)
 
     def stage_results(self, texts: Sequence[str]) -> BatchResults:

@@ -111,10 +111,10 @@ class PlatformRefs:
             check_metadata_list(metadata, n),
         )
 
-    def identify(self, j: int, decision: Decision) -> Decision:
-        """Message ``j``'s decision with a new case id if a person must see it, and its refs."""
+    def identify(self, j: int, decision: Decision, *, open_case: bool = True) -> Decision:
+        """Message ``j``'s decision with its refs, and a new case id if a person must see it."""
         update: dict[str, Any] = {}
-        if decision.human:
+        if decision.human and open_case:
             update["case_id"] = str(uuid.uuid4())
         for name, values in (
             ("message_id", self.message_ids),

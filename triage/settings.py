@@ -17,6 +17,7 @@ from pydantic_settings import (
 
 if TYPE_CHECKING:
     from review_queue.store import CaseStore
+    from triage.conversation import TurnMemory
 
 
 class Settings(BaseSettings):
@@ -116,6 +117,15 @@ class Settings(BaseSettings):
             hmac_key=self.hmac_key_bytes(),
             timeout_s=self.database_timeout_s,
         )
+
+    def conversation_memory(self) -> TurnMemory:
+        """Where conversation turns are kept: the shared Redis if one is named, else here."""
+        from triage.conversation import ConversationMemory
+        from triage.redis_memory import RedisConversationMemory
+
+        if self.conversation_redis_url:
+            return RedisConversationMemory.from_url(self.conversation_redis_url)
+        return ConversationMemory()
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite in ``state_dir``."""

@@ -190,3 +190,58 @@ def serve(
             console.print(f"{role:9} {name:14} key: {add_principal(triage.store, name, role)}")
     console.print(f"console: http://{host}:{port}/console   API docs: http://{host}:{port}/docs")
     uvicorn.run(create_app(triage), host=host, port=port, log_level="info")
+
+
+@app.command()
+def score(
+    source: Path = typer.Argument(
+        ..., help="Messages: .csv, .jsonl or .parquet with a text column."
+    ),
+    out: Path = typer.Option(..., help="Decisions: .jsonl, or .parquet."),
+    text_column: str = typer.Option("text", help="The column that holds the message text."),
+    dry_run: bool = typer.Option(
+        False, help="Decide only: open no case, write no audit record (what it would have done)."
+    ),
+    policy: Path | None = typer.Option(None, help="Try another policy file."),
+    chunk: int = typer.Option(256, min=1, help="Messages per batch (and per resume point)."),
+) -> None:
+    """Score an archive; resumes after the last completed chunk if run again."""
+    import time
+
+    from triage import Settings, Triage
+    from triage.archive import count_rows, score_archive, summary_plot
+
+    settings = Settings()
+    if policy is not None:
+        settings = settings.model_copy(update={"policy_path": policy})
+    progress, update = progress_bar(f"scoring {source.name}")
+    try:
+        triage = Triage(settings)
+        total = count_rows(source)
+        started = time.perf_counter()
+        with progress:
+            summary = score_archive(
+                triage,
+                source,
+                out,
+                text_column=text_column,
+                chunk_size=chunk,
+                dry_run=dry_run,
+                progress=lambda n: update(n, total),
+            )
+        seconds = time.perf_counter() - started
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    table = Table(title=f"{summary.rows} messages scored (policy {triage.policy.version})")
+    table.add_column("tier / action")
+    table.add_column("messages", justify="right")
+    for name, count in [*summary.tiers.most_common(), *summary.actions.most_common()]:
+        table.add_row(name, str(count))
+    console.print(table)
+    crisis = summary.crisis / max(summary.rows, 1)
+    resumed = f"; resumed after row {summary.resumed_from}" if summary.resumed_from else ""
+    rate = summary.rows / max(seconds, 1e-9)
+    console.print(f"crisis share {crisis:.3f}; {rate:.0f} messages a second{resumed}")
+    plot = out.with_suffix(".png")
+    summary_plot(summary, plot)
+    console.print(f"[green]decisions in {out}, plot in {plot}[/green]")
