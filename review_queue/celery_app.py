@@ -29,4 +29,3 @@ def make_celery(broker_url: str, *, visibility_timeout_s: int = 3600) -> Celery:
         worker_hijack_root_logger=False,
     )
     return app
-

@@ -278,17 +278,18 @@ class ReviewQueue:
             ]
 
     def export_corrections(self, path: Path) -> int:
-        """Resolved cases with a corrected label as JSON lines (text only where stored).
+        """Resolved cases with outcome and corrected label, as JSON lines, for retraining.
 
-        ``message_id`` (when the platform gave one) joins a correction to the platform's text.
+        Text only where the policy stored it; ``message_id`` (when the platform gave one)
+        joins a case to the platform's text (``triage train --feedback``).
         """
         count = 0
         with self.store.session() as s, path.open("w", encoding="utf-8") as fh:
             rows: Iterator[Case] = iter(
                 s.exec(
-                    select(Case).where(
-                        Case.status == CaseStatus.RESOLVED, col(Case.corrected_label).is_not(None)
-                    )
+                    select(Case)
+                    .where(Case.status == CaseStatus.RESOLVED)
+                    .order_by(col(Case.created_at))
                 )
             )
             for case in rows:
@@ -300,6 +301,7 @@ class ReviewQueue:
                             "user_id": case.user_id,
                             "metadata": json.loads(case.platform_metadata or "null"),
                             "conversation_id": case.conversation_id,
+                            "outcome": case.outcome,
                             "label": case.corrected_label,
                             "predicted": case.support,
                             "text": case.message_text,

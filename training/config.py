@@ -85,6 +85,19 @@ class TrainConfig(Truncation):
         description="Crisis task: drop the SDCNL posts whose subreddit label the text "
         "contradicts (training/sdcnl_label_issues.yaml, found with cleanlab).",
     )
+    feedback: Path | None = Field(
+        default=None,
+        description="Counselors' resolved cases (`triage queue export`) to learn from: outcomes "
+        "label stage one, corrected labels stage two.",
+    )
+    feedback_texts: Path | None = Field(
+        default=None,
+        description="The platform's texts (JSON lines with id and text), joined to the feedback "
+        "by message id where the cases stored no text.",
+    )
+    feedback_weight: float = Field(
+        default=2.0, ge=0, le=20, description="Weight of each feedback example in training."
+    )
     warning_sign_weight: float = Field(
         default=0.5,
         ge=0,

@@ -23,6 +23,7 @@ from stages.model_dir import StageCard, weights_fingerprint
 from stages.transformer import TransformerStage, softmax
 from training.config import TrainConfig
 from training.data import subsample
+from training.finetune import training_sample
 from training.tasks import TaskData
 
 # Inverse regularisation strengths tried; the features are standardised first.
@@ -65,7 +66,7 @@ def train_head(
     encoder = TransformerStage("encoder", cfg.encoder, device="auto", batch_size=64)
     layers = default_layers(AutoConfig.from_pretrained(cfg.encoder).num_hidden_layers)
     encoder.share_layers(layers)
-    train = subsample(data.train, cfg.max_train_examples, cfg.seed)
+    train = training_sample(cfg, data)
     val = subsample(data.validation, cfg.max_eval_examples, cfg.seed)
     total = len(train) + len(val)
     train_f = _features(encoder, train["text"], progress, 0, total)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from datasets import concatenate_datasets
+
 from training.config import TrainConfig
 from training.evaluate import tune
+from training.feedback import feedback_report, load_feedback
 from training.finetune import train
 from training.head import train_head
 from training.model_card import write_model_card
@@ -15,6 +20,7 @@ from training.recipes import CPU, DEMO, FULL
 from training.tasks import TaskData, load_task
 
 RECIPES = {"demo": DEMO, "cpu": CPU, "full": FULL}
+FEEDBACK_REPORT = "feedback.json"  # in the model directory: the feedback examples, before/after
 
 
 def build_config(task: str, output: Path, recipe: str = "full", **overrides: Any) -> TrainConfig:
@@ -45,7 +51,20 @@ def task_data(cfg: TrainConfig, data_root: Path | None) -> TaskData:
         options["drop_label_issues"] = cfg.drop_label_issues
     elif cfg.task == "support":
         options["rule"] = cfg.multi_label_rule
-    return load_task(cfg.task, data_root, **options)
+    data = load_task(cfg.task, data_root, **options)
+    if cfg.feedback is not None:
+        data = with_feedback(data, cfg)
+    return data
+
+
+def with_feedback(data: TaskData, cfg: TrainConfig) -> TaskData:
+    """The task's data with the counselors' examples kept whole beside the hand-written rows."""
+    assert cfg.feedback is not None
+    rows = load_feedback(cfg.feedback, cfg.feedback_texts).dataset(cfg.task, cfg.feedback_weight)
+    if rows is None:
+        raise ValueError(f"{cfg.feedback}: no resolved case gives a {cfg.task} example")
+    curated = rows if data.curated is None else concatenate_datasets([data.curated, rows])
+    return replace(data, curated=curated)
 
 
 def train_and_tune(
@@ -58,4 +77,8 @@ def train_and_tune(
         out, data, target_recall=cfg.target_recall, target_precision=cfg.target_precision
     )
     write_model_card(out, data)
+    if cfg.feedback is not None and cfg.task == "crisis":
+        found = load_feedback(cfg.feedback, cfg.feedback_texts)
+        report = feedback_report(found.crisis, before=cfg.base, after=out)
+        (out / FEEDBACK_REPORT).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return thresholds

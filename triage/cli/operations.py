@@ -157,9 +157,12 @@ def queue_show(case_id: str) -> None:
 
 @queue_app.command("export")
 def queue_export(output: Path = typer.Option(..., help="JSON-lines file to write.")) -> None:
-    """Counselor corrections as labelled data for retraining (text only if stored)."""
+    """Resolved cases with outcomes and corrected labels, for retraining (text only if stored).
+
+    Read back by ``triage train --feedback``.
+    """
     count = _queue().export_corrections(output)
-    console.print(f"wrote {count} corrections to {output}")
+    console.print(f"wrote {count} resolved cases to {output}")
 
 
 @app.command()

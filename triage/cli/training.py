@@ -39,6 +39,9 @@ def train(
     figurative_weight: float | None = typer.Option(None, help=_help("figurative_weight")),
     warning_sign_weight: float | None = typer.Option(None, help=_help("warning_sign_weight")),
     frame_weight: float | None = typer.Option(None, help=_help("frame_weight")),
+    feedback: Path | None = typer.Option(None, help=_help("feedback")),
+    feedback_texts: Path | None = typer.Option(None, help=_help("feedback_texts")),
+    feedback_weight: float | None = typer.Option(None, help=_help("feedback_weight")),
     drop_label_issues: bool | None = typer.Option(None, help=_help("drop_label_issues")),
     target_recall: float | None = typer.Option(None, help=_help("target_recall")),
     seed: int | None = typer.Option(None, help=_help("seed") + " (default: the recipe's)"),
@@ -54,18 +57,28 @@ def train(
         cfg = build_config(task, output, recipe, **given)
         if goemotions_train == 0:  # 0 means "all", which None (not given) cannot say
             cfg = cfg.model_copy(update={"goemotions_train": None})
-    except ValueError as exc:
+        _train(cfg, data_dir)
+    except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-    _train(cfg, data_dir)
 
 
 def _train(cfg: Any, data_dir: Path | None) -> None:
-    from training.pipeline import train_and_tune
+    from training.pipeline import FEEDBACK_REPORT, train_and_tune
 
     progress, update = progress_bar(f"training {cfg.task}")
     with progress:
         thresholds = train_and_tune(cfg, data_root(data_dir), progress=update)
     console.print(f"[green]wrote {cfg.output_dir}[/green]; thresholds {thresholds}")
+    report = Path(cfg.output_dir) / FEEDBACK_REPORT
+    if cfg.feedback is not None and report.exists():
+        found = json.loads(report.read_text(encoding="utf-8"))
+        for when in ("before", "after"):
+            if when in found:
+                console.print(
+                    f"feedback {when}: {found[when]['false_alarms_flagged']} of "
+                    f"{found['false_alarms']} false alarms flagged, "
+                    f"{found[when]['at_risk_flagged']} of {found['at_risk']} people at risk"
+                )
 
 
 @app.command("label-issues")
