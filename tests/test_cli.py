@@ -146,3 +146,26 @@ def test_head_commands_say_what_a_head_is(tmp_path: Path) -> None:
         app, ["train", "--task", "crisis", "--encoder", str(crisis), "--output", str(tmp_path)]
     )
     assert result.exit_code == 1 and "has none" in " ".join(result.output.split())
+
+
+@pytest.mark.slow
+def test_load_report_runs_on_the_reference_traffic(
+    make_triage: Callable[..., Triage], tmp_path: Path
+) -> None:
+    triage = make_triage()
+    env = {
+        "TRIAGE_STATE_DIR": str(triage.settings.state_dir),
+        "TRIAGE_CRISIS_MODEL": str(triage.settings.crisis_model),
+        "TRIAGE_SUPPORT_MODEL": str(triage.settings.support_model),
+        "TRIAGE_DEVICE": "cpu",
+    }
+    out = tmp_path / "load"
+    args = ["load-report", "--everyday", "200", "--output", str(out)]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    summary = (out / "summary.md").read_text()
+    for group in ("everyday messages", "C-SSRS at-risk users", "r/SuicideWatch posts"):
+        assert group in summary
+    assert (out / "load.png").stat().st_size > 0
+    cached = runner.invoke(app, [*args, "--cached"], env=env)  # the traffic scored above
+    assert cached.exit_code == 0 and "C-SSRS at-risk users" in cached.output
