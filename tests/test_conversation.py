@@ -18,7 +18,7 @@ from policies.schema import ConversationSpec
 from review_queue.models import AuditRecord
 from stages.labels import CRISIS
 from triage import Triage
-from triage.conversation import ConversationMemory
+from triage.conversation import ConversationMemory, NewTurn
 
 SPEC = ConversationSpec(window_turns=5, ttl_minutes=30, concern=0.5, min_concern_turns=3)
 
@@ -52,16 +52,16 @@ def test_contributing_turns_are_those_whose_removal_lowers_the_score_most() -> N
 def test_memory_keeps_a_bounded_window_and_forgets_old_turns() -> None:
     memory = ConversationMemory(max_conversations=2)
     for t in range(7):
-        earlier, turn = memory.record(("t", "c"), risk=0.1, text="hi", spec=SPEC, now=float(t))
+        earlier, turn = memory.record(("t", "c"), NewTurn(float(t), 0.1, "hi"), SPEC)
     assert turn.number == 7 and [x.number for x in earlier] == [3, 4, 5, 6]  # window of 5
     assert all(x.text is None for x in earlier)  # text only when the policy reads together
     later = 7 + SPEC.ttl_minutes * 60.0
-    earlier, turn = memory.record(("t", "c"), risk=0.1, text="hi", spec=SPEC, now=later)
+    earlier, turn = memory.record(("t", "c"), NewTurn(later, 0.1, "hi"), SPEC)
     assert earlier == [] and turn.number == 8  # older than the TTL: forgotten
-    memory.record(("t", "d"), risk=0.1, text="hi", spec=SPEC, now=later)
-    memory.record(("u", "c"), risk=0.1, text="hi", spec=SPEC, now=later)  # tenants are apart
+    memory.record(("t", "d"), NewTurn(later, 0.1, "hi"), SPEC)
+    memory.record(("u", "c"), NewTurn(later, 0.1, "hi"), SPEC)  # tenants are apart
     assert len(memory) == 2  # the least recently seen conversation was dropped
-    earlier, turn = memory.record(("t", "c"), risk=0.1, text="hi", spec=SPEC, now=later)
+    earlier, turn = memory.record(("t", "c"), NewTurn(later, 0.1, "hi"), SPEC)
     assert turn.number == 1 and earlier == []
 
 

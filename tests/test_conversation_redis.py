@@ -14,7 +14,7 @@ from tests_support import RISING, rising_policy
 from policies.schema import ConversationSpec
 from review_queue.accounts import add_principal
 from triage import Triage
-from triage.conversation import MEMORY_UNAVAILABLE
+from triage.conversation import MEMORY_UNAVAILABLE, NewTurn
 from triage.redis_memory import RedisConversationMemory
 
 pytestmark = [pytest.mark.services]
@@ -36,17 +36,17 @@ def test_redis_memory_keeps_a_bounded_window_tenants_apart_and_text_only_if_read
 ) -> None:
     memory = RedisConversationMemory.from_url(memory_server.url)
     for t in range(7):
-        earlier, turn = memory.record(("t", "c"), risk=0.1, text="hi", spec=SPEC, now=float(t))
+        earlier, turn = memory.record(("t", "c"), NewTurn(float(t), 0.1, "hi"), SPEC)
     assert turn.number == 7 and [x.number for x in earlier] == [3, 4, 5, 6]  # window of 5
     assert all(x.text is None for x in earlier)  # text only when the policy reads together
     later = 7 + SPEC.ttl_minutes * 60.0
-    earlier, turn = memory.record(("t", "c"), risk=0.1, text="hi", spec=SPEC, now=later)
+    earlier, turn = memory.record(("t", "c"), NewTurn(later, 0.1, "hi"), SPEC)
     assert earlier == [] and turn.number == 8  # older than the TTL: forgotten
-    earlier, turn = memory.record(("u", "c"), risk=0.1, text="hi", spec=SPEC, now=later)
+    earlier, turn = memory.record(("u", "c"), NewTurn(later, 0.1, "hi"), SPEC)
     assert earlier == [] and turn.number == 1  # another tenant's conversation of that id
     reading = SPEC.model_copy(update={"read_together": True})
-    memory.record(("t", "r"), risk=0.2, text="first", spec=reading, now=later)
-    earlier, _ = memory.record(("t", "r"), risk=0.3, text="second", spec=reading, now=later)
+    memory.record(("t", "r"), NewTurn(later, 0.2, "first"), reading)
+    earlier, _ = memory.record(("t", "r"), NewTurn(later, 0.3, "second"), reading)
     assert [x.text for x in earlier] == ["first"]
     client = memory_server.client()
     keys = client.keys("triage:conversation:*")

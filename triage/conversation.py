@@ -35,19 +35,25 @@ class ConversationMemoryError(TriageError):
     """The conversation memory cannot be reached: each message is judged alone."""
 
 
+@dataclass(frozen=True)
+class NewTurn:
+    """A message about to become a turn: when (epoch seconds), its risk, and its text."""
+
+    at: float
+    risk: float | None
+    text: str | None
+
+
 class TurnMemory(Protocol):
     """Where the turns of conversations are kept."""
 
     def record(
-        self,
-        key: ConversationKey,
-        *,
-        risk: float | None,
-        text: str | None,
-        spec: ConversationSpec,
-        now: float,
+        self, key: ConversationKey, new: NewTurn, spec: ConversationSpec
     ) -> tuple[list[Turn], Turn]:
-        """Add this message's turn; return the earlier turns of its window and the new turn."""
+        """Add ``new`` as the next turn; return the earlier turns of its window and the turn.
+
+        The text is kept only when ``spec`` reads turns together.
+        """
         ...
 
 
@@ -71,23 +77,18 @@ class ConversationMemory:
         return len(self._turns)
 
     def record(
-        self,
-        key: ConversationKey,
-        *,
-        risk: float | None,
-        text: str | None,
-        spec: ConversationSpec,
-        now: float,
+        self, key: ConversationKey, new: NewTurn, spec: ConversationSpec
     ) -> tuple[list[Turn], Turn]:
-        """Add this message's turn; return the earlier turns of its window and the new turn."""
+        """``TurnMemory.record``, in this process."""
         with self._lock:
             turns = self._turns.pop(key, None) or deque(maxlen=self.max_turns)
             number = turns[-1].number + 1 if turns else 1
-            horizon = now - spec.ttl_minutes * 60
+            horizon = new.at - spec.ttl_minutes * 60
             while turns and turns[0].at < horizon:
                 turns.popleft()
             window = list(turns)[-(spec.window_turns - 1) :]
-            turn = Turn(number=number, at=now, risk=risk, text=text if spec.read_together else None)
+            text = new.text if spec.read_together else None
+            turn = Turn(number=number, at=new.at, risk=new.risk, text=text)
             turns.append(turn)
             self._turns[key] = turns  # most recently seen last
             while len(self._turns) > self.max_conversations:
@@ -134,13 +135,8 @@ def conversation_turns(
         if cid is None:
             continue
         try:
-            earlier, turn = memory.record(
-                (tenant, cid),
-                risk=turn_risk(policy, safety[j], crisis[j]),
-                text=texts[j],
-                spec=spec,
-                now=now,
-            )
+            new = NewTurn(now, turn_risk(policy, safety[j], crisis[j]), texts[j])
+            earlier, turn = memory.record((tenant, cid), new, spec)
         except ConversationMemoryError:
             out.notes[j] = MEMORY_UNAVAILABLE
             continue

@@ -19,7 +19,7 @@ import redis
 
 from policies.context import Turn
 from policies.schema import ConversationSpec
-from triage.conversation import ConversationKey, ConversationMemoryError
+from triage.conversation import ConversationKey, ConversationMemoryError, NewTurn
 
 # KEYS: turns list, counter. ARGV: the turn without its number, earlier turns wanted, most
 # turns kept, TTL in seconds. Returns the new turn's number and the earlier turns.
@@ -71,22 +71,13 @@ class RedisConversationMemory:
         return [f"{self.prefix}{digest}:turns", f"{self.prefix}{digest}:count"]
 
     def record(
-        self,
-        key: ConversationKey,
-        *,
-        risk: float | None,
-        text: str | None,
-        spec: ConversationSpec,
-        now: float,
+        self, key: ConversationKey, new: NewTurn, spec: ConversationSpec
     ) -> tuple[list[Turn], Turn]:
-        """Add this message's turn; return the earlier turns of its window and the new turn.
-
-        ``ConversationMemoryError`` when Redis cannot be reached.
-        """
+        """``TurnMemory.record``, in Redis (``ConversationMemoryError`` if unreachable)."""
         if time.monotonic() < self._down_until:
             raise ConversationMemoryError("conversation memory unavailable (backing off)")
-        kept = text if spec.read_together else None
-        entry = json.dumps([now, risk, kept])
+        kept = new.text if spec.read_together else None
+        entry = json.dumps([new.at, new.risk, kept])
         ttl = max(1, int(spec.ttl_minutes * 60))
         try:
             number, raw = self._append(
@@ -96,9 +87,9 @@ class RedisConversationMemory:
         except redis.RedisError as exc:
             self._down_until = time.monotonic() + self.retry_after_s
             raise ConversationMemoryError(f"conversation memory: {type(exc).__name__}") from exc
-        horizon = now - spec.ttl_minutes * 60
+        horizon = new.at - spec.ttl_minutes * 60
         earlier = [t for t in map(_turn, raw) if t.at >= horizon]
-        return earlier, Turn(number=int(number), at=now, risk=risk, text=kept)
+        return earlier, Turn(number=int(number), at=new.at, risk=new.risk, text=kept)
 
 
 def _turn(raw: bytes) -> Turn:
