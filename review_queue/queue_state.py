@@ -36,7 +36,6 @@ class QueueState:
     sla_breached: dict[str, int] = field(default_factory=dict)
     outbox_pending: int = 0
     outbox_oldest_s: float = 0.0
-    spool_bytes: int = 0
     # Since the database began, from the audit trail: SLA breaches the relay recorded, and
     # cases escalated after too many deliveries (poison messages).
     sla_breaches_recorded: int = 0
@@ -53,7 +52,7 @@ def _tier(decision_json: str) -> str:
 def queue_state(store: CaseStore, now: datetime | None = None) -> QueueState:
     """Read the queue's state from the database (``SQLAlchemyError`` if it is down)."""
     now = now or utcnow()
-    state = QueueState(spool_bytes=store.spool.size_bytes())
+    state = QueueState()
     depth: dict[str, int] = defaultdict(int)
     oldest: dict[str, float] = defaultdict(float)
     breached: dict[str, int] = defaultdict(int)

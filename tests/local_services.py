@@ -134,11 +134,7 @@ class CeleryWorker:
     def stop(self) -> None:
         """Warm shutdown (SIGTERM), SIGKILL after 10 s."""
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            stop_process(self.proc)
             self.proc = None
 
 
@@ -179,13 +175,18 @@ class ServiceProcess:
     def stop(self) -> None:
         """SIGTERM, SIGKILL after 10 s."""
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc)
             self.proc = None
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if the process has not ended after ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def answers_ok(url: str) -> bool:

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlmodel import func, select
+from tests_support import settings_env
 from typer.testing import CliRunner
 
 from review_queue.models import AuditRecord, Case
@@ -109,13 +110,7 @@ def test_parquet_in_and_out(triage: Triage, tmp_path: Path) -> None:
 def test_the_cli_scores_summarises_and_plots(
     make_triage: Callable[..., Triage], archive: Path, tmp_path: Path
 ) -> None:
-    triage = make_triage()
-    env = {
-        "TRIAGE_STATE_DIR": str(triage.settings.state_dir),
-        "TRIAGE_CRISIS_MODEL": str(triage.settings.crisis_model),
-        "TRIAGE_SUPPORT_MODEL": str(triage.settings.support_model),
-        "TRIAGE_DEVICE": "cpu",
-    }
+    env = settings_env(make_triage())
     out = tmp_path / "decisions.jsonl"
     result = CliRunner().invoke(
         app, ["score", str(archive), "--out", str(out), "--dry-run"], env=env

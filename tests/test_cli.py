@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests_support import settings_env
 from tiny_models import tiny_stage
 from typer.testing import CliRunner
 
@@ -152,13 +153,7 @@ def test_head_commands_say_what_a_head_is(tmp_path: Path) -> None:
 def test_load_report_runs_on_the_reference_traffic(
     make_triage: Callable[..., Triage], tmp_path: Path
 ) -> None:
-    triage = make_triage()
-    env = {
-        "TRIAGE_STATE_DIR": str(triage.settings.state_dir),
-        "TRIAGE_CRISIS_MODEL": str(triage.settings.crisis_model),
-        "TRIAGE_SUPPORT_MODEL": str(triage.settings.support_model),
-        "TRIAGE_DEVICE": "cpu",
-    }
+    env = settings_env(make_triage())
     out = tmp_path / "load"
     args = ["load-report", "--everyday", "200", "--output", str(out)]
     result = runner.invoke(app, args, env=env)

@@ -9,18 +9,23 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from tests_support import RISING, rising_policy, threshold_policy
+from tests_support import (
+    RISING,
+    WINDOW_SPEC,
+    assert_window_then_forgotten,
+    rising_policy,
+    threshold_policy,
+)
 from tiny_models import tiny_stage
 
 from policies.context import Turn, concern_signal, contributing_turns
 from policies.loader import load_policy
-from policies.schema import ConversationSpec
 from review_queue.models import AuditRecord
 from stages.labels import CRISIS
 from triage import Triage
 from triage.conversation import ConversationMemory, NewTurn
 
-SPEC = ConversationSpec(window_turns=5, ttl_minutes=30, concern=0.5, min_concern_turns=3)
+SPEC = WINDOW_SPEC  # window 5, TTL 30 minutes, concern 0.5 in 3 turns
 
 
 def _turns(*risks: float | None) -> list[Turn]:
@@ -51,13 +56,7 @@ def test_contributing_turns_are_those_whose_removal_lowers_the_score_most() -> N
 
 def test_memory_keeps_a_bounded_window_and_forgets_old_turns() -> None:
     memory = ConversationMemory(max_conversations=2)
-    for t in range(7):
-        earlier, turn = memory.record(("t", "c"), NewTurn(float(t), 0.1, "hi"), SPEC)
-    assert turn.number == 7 and [x.number for x in earlier] == [3, 4, 5, 6]  # window of 5
-    assert all(x.text is None for x in earlier)  # text only when the policy reads together
-    later = 7 + SPEC.ttl_minutes * 60.0
-    earlier, turn = memory.record(("t", "c"), NewTurn(later, 0.1, "hi"), SPEC)
-    assert earlier == [] and turn.number == 8  # older than the TTL: forgotten
+    later = assert_window_then_forgotten(memory)
     memory.record(("t", "d"), NewTurn(later, 0.1, "hi"), SPEC)
     memory.record(("u", "c"), NewTurn(later, 0.1, "hi"), SPEC)  # tenants are apart
     assert len(memory) == 2  # the least recently seen conversation was dropped

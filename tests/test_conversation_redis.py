@@ -9,9 +9,14 @@ from pathlib import Path
 import httpx
 import pytest
 from local_services import RedisServer, ServiceProcess
-from tests_support import RISING, rising_policy
+from tests_support import (
+    RISING,
+    WINDOW_SPEC,
+    assert_window_then_forgotten,
+    rising_policy,
+    settings_env,
+)
 
-from policies.schema import ConversationSpec
 from review_queue.accounts import add_principal
 from triage import Triage
 from triage.conversation import MEMORY_UNAVAILABLE, NewTurn
@@ -20,7 +25,7 @@ from triage.redis_memory import RedisConversationMemory
 pytestmark = [pytest.mark.services]
 
 SAME = {"action", "tier", "human", "priority"}
-SPEC = ConversationSpec(window_turns=5, ttl_minutes=30, concern=0.5, min_concern_turns=3)
+SPEC = WINDOW_SPEC  # window 5, TTL 30 minutes, concern 0.5 in 3 turns
 
 
 @pytest.fixture
@@ -35,13 +40,7 @@ def test_redis_memory_keeps_a_bounded_window_tenants_apart_and_text_only_if_read
     memory_server: RedisServer,
 ) -> None:
     memory = RedisConversationMemory.from_url(memory_server.url)
-    for t in range(7):
-        earlier, turn = memory.record(("t", "c"), NewTurn(float(t), 0.1, "hi"), SPEC)
-    assert turn.number == 7 and [x.number for x in earlier] == [3, 4, 5, 6]  # window of 5
-    assert all(x.text is None for x in earlier)  # text only when the policy reads together
-    later = 7 + SPEC.ttl_minutes * 60.0
-    earlier, turn = memory.record(("t", "c"), NewTurn(later, 0.1, "hi"), SPEC)
-    assert earlier == [] and turn.number == 8  # older than the TTL: forgotten
+    later = assert_window_then_forgotten(memory)
     earlier, turn = memory.record(("u", "c"), NewTurn(later, 0.1, "hi"), SPEC)
     assert earlier == [] and turn.number == 1  # another tenant's conversation of that id
     reading = SPEC.model_copy(update={"read_together": True})
@@ -60,16 +59,13 @@ def test_two_service_processes_share_a_conversations_turns(
 ) -> None:
     policy = rising_policy(make_triage(), tmp_path / "policy.yaml")
     state = tmp_path / "shared-state"
-    env = {
-        "TRIAGE_STATE_DIR": str(state),
+    shared = make_triage(state_dir=state)
+    env = settings_env(shared) | {
         "TRIAGE_POLICY_PATH": str(policy),
         "TRIAGE_CONVERSATION_REDIS_URL": memory_server.url,
-        "TRIAGE_CRISIS_MODEL": str(make_triage().settings.crisis_model),
-        "TRIAGE_SUPPORT_MODEL": str(make_triage().settings.support_model),
-        "TRIAGE_DEVICE": "cpu",
         "HF_HUB_OFFLINE": "1",
     }
-    key = add_principal(make_triage(state_dir=state).store, "platform", "platform")
+    key = add_principal(shared.store, "platform", "platform")
     services = [ServiceProcess(env, tmp_path / f"serve-{i}.log") for i in range(2)]
     try:
         for service in services:

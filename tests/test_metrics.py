@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from local_services import ROOT, RedisServer, free_port, wait_for
+from local_services import ROOT, RedisServer, free_port, stop_process, wait_for
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from service_support import Running, serve
@@ -149,8 +149,7 @@ def test_the_relay_process_serves_its_metrics(triage: Triage, tmp_path: Path) ->
         )
         samples = scrape(url)
     finally:
-        relay.terminate()
-        relay.wait(timeout=10)
+        stop_process(relay)
         broker.kill()
     assert samples[("triage_outbox_pending", ())] == 0.0
     assert samples[("triage_queue_depth", (("tier", "urgent"),))] == 1.0  # published, unclaimed

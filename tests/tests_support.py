@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from policies.decision import Decision
+from policies.schema import ConversationSpec
 from stages.labels import CRISIS
+from triage.conversation import NewTurn
 from triage.testing import policy_with, write_policy
 
 if TYPE_CHECKING:
     from triage import Triage
+    from triage.conversation import TurnMemory
 
 
 def assert_human(decision: Decision, reason: str) -> None:
@@ -51,3 +54,32 @@ def threshold_policy(path: Path, *, threshold: float, **changes: object) -> Path
         **changes,
     )
     return write_policy(policy, path)
+
+
+def settings_env(triage: Triage) -> dict[str, str]:
+    """The environment for a `triage` command on ``triage``'s models and state folder."""
+    s = triage.settings
+    return {
+        "TRIAGE_STATE_DIR": str(s.state_dir),
+        "TRIAGE_CRISIS_MODEL": str(s.crisis_model),
+        "TRIAGE_SUPPORT_MODEL": str(s.support_model),
+        "TRIAGE_DEVICE": "cpu",
+    }
+
+
+WINDOW_SPEC = ConversationSpec(window_turns=5, ttl_minutes=30, concern=0.5, min_concern_turns=3)
+
+
+def assert_window_then_forgotten(memory: TurnMemory) -> float:
+    """Seven turns of ("t", "c") keep a window of five, no text; after the TTL, none.
+
+    Returns the time after the TTL at which the eighth turn was recorded.
+    """
+    for t in range(7):
+        earlier, turn = memory.record(("t", "c"), NewTurn(float(t), 0.1, "hi"), WINDOW_SPEC)
+    assert turn.number == 7 and [x.number for x in earlier] == [3, 4, 5, 6]  # window of 5
+    assert all(x.text is None for x in earlier)  # text only when the policy reads together
+    later = 7 + WINDOW_SPEC.ttl_minutes * 60.0
+    earlier, turn = memory.record(("t", "c"), NewTurn(later, 0.1, "hi"), WINDOW_SPEC)
+    assert earlier == [] and turn.number == 8  # older than the TTL: forgotten
+    return later

@@ -20,6 +20,7 @@ from stages.labels import CRISIS, SUPPORT_LABELS
 from stages.model_dir import CARD_FILE
 from stages.transformer import TransformerStage
 
+FEEDBACK_SOURCE = "feedback"  # the ``source`` of stage one's feedback rows
 OUTCOME_RISK = {
     "false_alarm": 0,
     "no_action_needed": 0,
@@ -47,7 +48,7 @@ class Feedback:
             "weight": [weight] * len(rows),
         }
         if task == "crisis":  # stage one's hand-written rows say where they come from
-            columns["source"] = ["feedback"] * len(rows)
+            columns["source"] = [FEEDBACK_SOURCE] * len(rows)
         return Dataset.from_dict(columns)
 
 

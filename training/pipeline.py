@@ -12,7 +12,7 @@ from datasets import concatenate_datasets
 
 from training.config import TrainConfig
 from training.evaluate import tune
-from training.feedback import feedback_report, load_feedback
+from training.feedback import FEEDBACK_SOURCE, feedback_report, load_feedback
 from training.finetune import train
 from training.head import train_head
 from training.model_card import write_model_card
@@ -78,7 +78,9 @@ def train_and_tune(
     )
     write_model_card(out, data)
     if cfg.feedback is not None and cfg.task == "crisis":
-        found = load_feedback(cfg.feedback, cfg.feedback_texts)
-        report = feedback_report(found.crisis, before=cfg.base, after=out)
+        assert data.curated is not None  # with_feedback put the counselors' rows there
+        rows = data.curated.filter(lambda row: row["source"] == FEEDBACK_SOURCE)
+        examples = list(zip(rows["text"], rows["label"], strict=True))
+        report = feedback_report(examples, before=cfg.base, after=out)
         (out / FEEDBACK_REPORT).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return thresholds
