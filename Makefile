@@ -59,6 +59,7 @@ bench: demo system-deps
 	$(PY) benchmarks/inference_bench.py
 	$(PY) benchmarks/pass_cost.py
 	$(PY) benchmarks/queue_bench.py
+	$(PY) benchmarks/archive_bench.py
 
 docs: install
 	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8001

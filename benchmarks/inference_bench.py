@@ -157,7 +157,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--backends", nargs="*", default=None)
     parser.add_argument("--batches", nargs="*", type=int, default=None)
-    parser.add_argument("--n", type=int, default=300, help="Messages for the latency runs.")
+    parser.add_argument("--n", type=int, default=1000, help="Messages for the latency runs.")
     parser.add_argument("--accuracy-n", type=int, default=1000, help="Test messages for F1.")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument(
@@ -179,6 +179,8 @@ def main() -> None:
     if any(b.startswith("onnx") for b in backends):
         stages = [args.models / "crisis", args.models / "support"]
         _export_missing(stages + ([args.two_encoders] if args.two_encoders else []))
+    machine = _machine(args.device)
+    print(f"machine: {machine}", flush=True)
     runs = {}
     for backend in backends:
         print(f"measuring {backend}", flush=True)
@@ -194,7 +196,7 @@ def main() -> None:
         runs[backend] = json.loads(done.stdout.strip().splitlines()[-1])
     base = runs[backends[0]]
     result = {
-        "machine": _machine(args.device),
+        "machine": machine,
         "models": str(args.models),
         "messages": args.n,
         "baseline": backends[0],
@@ -204,6 +206,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"bench-inference{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
     table = _table(runs, base, args.batches)
+    if not gpu:
+        table += _targets(runs, default_backend(args.models))
     (args.out / f"bench-inference{suffix}.md").write_text(
         f"# Inference benchmark ({'GPU' if gpu else 'CPU'})\n\n{result['machine']}; models "
         f"`{args.models}` ({', '.join(map(str, base['base_models']))}); {args.n} GoEmotions "
@@ -211,6 +215,59 @@ def main() -> None:
         f"Command: `{' '.join(['python', *sys.argv])}`\n\n{table}"
     )
     print(table)
+
+
+# The CPU default path's targets: latency of one route() and throughput of a full batch.
+TARGETS = {"p50_ms": 5.0, "p99_ms": 15.0, "batch_128_msgs_per_s": 600.0, "recall_drop_points": 0.5}
+
+
+def default_backend(models: Path) -> str:
+    """The backend ``auto`` runs on this machine's CPU for these models."""
+    from stages.backends import resolve_backend
+    from stages.head import encoder_dir_of
+
+    crisis = models / "crisis"
+    return resolve_backend("auto", encoder_dir_of(crisis) or crisis, "cpu")
+
+
+def _targets(runs: dict[str, Any], default: str) -> str:
+    """The default path against its targets; recall against fp32 measured in the same run."""
+    if default not in runs:
+        return f"\nDefault path `{default}` not measured in this run.\n"
+    run = runs[default]
+    fp32 = runs.get("onnx") or runs.get("torch") or run
+    drop = 100 * (fp32["crisis_recall_suicidewatch"] - run["crisis_recall_suicidewatch"])
+    rows = [
+        (
+            "route() p50 ms",
+            run["route_ms"]["p50"],
+            f"<= {TARGETS['p50_ms']}",
+            run["route_ms"]["p50"] <= TARGETS["p50_ms"],
+        ),
+        (
+            "route() p99 ms",
+            run["route_ms"]["p99"],
+            f"<= {TARGETS['p99_ms']}",
+            run["route_ms"]["p99"] <= TARGETS["p99_ms"],
+        ),
+        (
+            "route_many batch 128, msg/s",
+            run["route_many_msgs_per_s"].get("128"),
+            f">= {TARGETS['batch_128_msgs_per_s']}",
+            (run["route_many_msgs_per_s"].get("128") or 0) >= TARGETS["batch_128_msgs_per_s"],
+        ),
+        (
+            "crisis recall drop against fp32, points",
+            round(drop, 2),
+            f"<= {TARGETS['recall_drop_points']}",
+            drop <= TARGETS["recall_drop_points"],
+        ),
+    ]
+    out = f"\n## Default path (`auto` = `{default}`) against its targets\n\n"
+    out += "| measure | measured | target | met |\n|---|---|---|---|\n"
+    for label, value, target, met in rows:
+        out += f"| {label} | {value} | {target} | {'yes' if met else 'no'} |\n"
+    return out + f"\nRSS after load: {run['rss_mb_after_load']} MB.\n"
 
 
 def _table(runs: dict[str, Any], base: dict[str, Any], batches: list[int]) -> str:

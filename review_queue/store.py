@@ -2,7 +2,8 @@
 
 A human case, its outbox row and the decision's audit record commit in one transaction
 before ``route()`` returns. If the database cannot take them, they are appended to the local
-spool (fsync'd) and replayed into the database later: nothing acknowledged is lost.
+spool (fsync'd) and replayed into the database later: nothing acknowledged is lost. The audit
+records of decisions that open no case may be committed in small groups (``AuditGroup``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlmodel import Session, col, select
 from policies.decision import Decision
 from policies.schema import Policy
 from review_queue import audit, schema
+from review_queue.audit_group import AuditGroup
 from review_queue.database import make_engine
 from review_queue.models import Case, OutboxRow, utcnow
 from review_queue.privacy import load_or_create_key, message_hmac, storable
@@ -93,6 +95,8 @@ class CaseStore:
         state_dir: str | Path,
         hmac_key: bytes | None = None,
         timeout_s: float = 5.0,
+        audit_group_size: int = 1,
+        audit_group_seconds: float = 0.5,
     ) -> None:
         self.database_url = database_url
         self.state_dir = Path(state_dir)
@@ -102,6 +106,12 @@ class CaseStore:
         self.anchor = self.state_dir / "audit.head"
         self.key = hmac_key or load_or_create_key(self.state_dir / "hmac.key")
         self._schema_ready = False
+        self.audit_group = AuditGroup(
+            self._commit_events,
+            self._spool_events,
+            size=audit_group_size,
+            seconds=audit_group_seconds,
+        )
         try:
             self.ensure_schema()
         except DatabaseUnavailableError as exc:
@@ -152,16 +162,46 @@ class CaseStore:
         tenant: str | None = None,
         shadows: Sequence[Decision | None] | None = None,
     ) -> None:
-        """Commit cases, outbox rows and audit records in one transaction, or raise."""
+        """Commit cases, outbox rows and audit records in one transaction, or raise.
+
+        A batch that opens no case joins the open audit group instead, unless the last commit
+        failed: then it is committed now, so an outage is met by the fail-safe.
+        """
         cases, events = self._rows(decisions, texts, policy, tenant, shadows)
+        if not cases and self.audit_group.size > 1 and self.audit_group.healthy:
+            self.audit_group.add(events)
+            return
+        try:
+            self._commit_checked(cases, events)
+        except DatabaseUnavailableError:
+            self.audit_group.healthy = False
+            raise
+        self.audit_group.healthy = True
+        if self.spool.pending():
+            self.replay_spool()
+
+    def flush(self) -> None:
+        """Commit the open audit group now (for readers in this process, and at shutdown)."""
+        self.audit_group.flush()
+
+    def close(self) -> None:
+        """Commit the open audit group and stop its thread."""
+        self.audit_group.close()
+
+    def _commit_checked(self, cases: list[Case], events: list[audit.AuditEvent]) -> None:
         try:
             self.ensure_schema()
             self._commit(cases, events)
         except (SQLAlchemyError, OSError, schema.SchemaRevisionError) as exc:
             self._schema_ready = False  # the database may come back empty: check again
             raise DatabaseUnavailableError(_short(exc)) from exc
-        if self.spool.pending():
-            self.replay_spool()
+
+    def _commit_events(self, events: list[audit.AuditEvent]) -> None:
+        self._commit_checked([], events)
+
+    def _spool_events(self, events: list[audit.AuditEvent]) -> None:
+        if events:
+            self.spool.append({"cases": [], "events": [_spooled(e) for e in events]})
 
     def _commit(self, cases: list[Case], events: list[audit.AuditEvent]) -> None:
         # Core inserts in one transaction: the ORM's unit of work cost more than the commit.
@@ -190,16 +230,7 @@ class CaseStore:
         self.spool.append(
             {
                 "cases": [c.model_dump(mode="json") for c in cases],
-                "events": [
-                    {
-                        "event": e.event,
-                        "actor": e.actor,
-                        "payload": e.payload,
-                        "case_id": e.case_id,
-                        "at": utcnow().isoformat(),
-                    }
-                    for e in events
-                ],
+                "events": [_spooled(e) for e in events],
             }
         )
 
@@ -234,6 +265,16 @@ class CaseStore:
             [c for c in cases if c.id not in done],
             [e for e in events if e.case_id is None or e.case_id not in done],
         )
+
+
+def _spooled(event: audit.AuditEvent) -> dict[str, Any]:
+    return {
+        "event": event.event,
+        "actor": event.actor,
+        "payload": event.payload,
+        "case_id": event.case_id,
+        "at": event.at or utcnow().isoformat(),
+    }
 
 
 def _parse_datetimes(raw: dict[str, Any]) -> dict[str, Any]:

@@ -38,15 +38,20 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def crisis_evidence(stage: SentenceScorer, texts: list[str]) -> list[Evidence]:
-    """For each text, the sentence that alone scores highest for crisis."""
+    """For each text, the sentence that alone scores highest for crisis.
+
+    A text of one sentence is its own evidence: nothing to score.
+    """
     spans = [sentence_spans(t) or [(0, len(t))] for t in texts]
-    flat = [t[a:b] for t, ss in zip(texts, spans, strict=True) for a, b in ss]
-    scores = stage.crisis_probabilities(flat)
+    flat = [t[a:b] for t, ss in zip(texts, spans, strict=True) if len(ss) > 1 for a, b in ss]
+    scores = stage.crisis_probabilities(flat) if flat else []
     out, i = [], 0
     for text, ss in zip(texts, spans, strict=True):
-        chunk = scores[i : i + len(ss)]
-        i += len(ss)
-        best = max(range(len(ss)), key=chunk.__getitem__)
+        best = 0
+        if len(ss) > 1:
+            chunk = scores[i : i + len(ss)]
+            i += len(ss)
+            best = max(range(len(ss)), key=chunk.__getitem__)
         a, b = ss[best]
         out.append(Evidence(category="model", phrase=text[a:b][:300], start=a, end=b))
     return out

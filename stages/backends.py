@@ -142,17 +142,21 @@ def onnx_outputs(path: Path) -> set[str]:
 
 
 def resolve_backend(backend: str, source: str | Path, device: str) -> str:
-    """``auto``: the exported fp32 ONNX graph on CPU when there is one, else PyTorch (fp32).
+    """``auto``: on CPU the exported int8 ONNX graph, else the fp32 one, else PyTorch (fp32).
 
-    Not int8: its scores are those of the fp32 model give or take quantisation noise (up
-    to 0.2 in probability on a few messages), and the thresholds were tuned on fp32 scores.
+    int8 scores are the fp32 model's within quantisation noise (`triage export` measures the
+    difference and the crisis-flag agreement at the card's threshold on validation texts,
+    in ``onnx/validation.json``), and each text is scored alone, so its scores never depend
+    on its batch. ``backend: onnx`` keeps the fp32 graph.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
     if backend != "auto":
         return backend
-    if device == "cpu" and onnx_path(source, "onnx").exists():
-        return "onnx"
+    if device == "cpu":
+        for graph in ("onnx-int8", "onnx"):
+            if onnx_path(source, graph).exists():
+                return graph
     return "torch"
 
 

@@ -1,8 +1,10 @@
 """Language guard: a message in a language the models were not trained on is never "safe".
 
 Detection uses lingua (accurate on short text). A text is *unverified* when the detector's
-confidence that it is in any supported language is below ``max_confidence``. Very short
-Latin-script texts ("brb", "idk man") are too short to judge and pass; any text with
+confidence that it is in any supported language is below ``max_confidence``. lingua's low
+accuracy mode (trigrams only, about three times faster) judges first; only what it cannot
+place in a supported language is judged again in high accuracy mode, whose verdict stands.
+Very short Latin-script texts ("brb", "idk man") are too short to judge and pass; any text with
 letters outside Latin script is judged however short ("我想死").
 """
 
@@ -32,15 +34,14 @@ def _languages() -> list[Any]:
     return [getattr(Language, name) for name in DETECTED]
 
 
-@lru_cache(maxsize=1)
-def _detector() -> Any:
+@lru_cache(maxsize=2)
+def _detector(low_accuracy: bool) -> Any:
     from lingua import LanguageDetectorBuilder
 
-    return (
-        LanguageDetectorBuilder.from_languages(*_languages())
-        .with_preloaded_language_models()
-        .build()
-    )
+    builder = LanguageDetectorBuilder.from_languages(*_languages())
+    if low_accuracy:
+        builder = builder.with_low_accuracy_mode()
+    return builder.with_preloaded_language_models().build()
 
 
 def _iso(language: Any) -> str:
@@ -62,7 +63,8 @@ class LanguageGuard:
         self.supported = {s.lower() for s in supported}
         self.min_letters = min_letters
         self.max_confidence = max_confidence
-        self.detector = _detector()
+        self.quick = _detector(low_accuracy=True)
+        self.detector = _detector(low_accuracy=False)
         self._targets = [lang for lang in _languages() if _iso(lang) in self.supported]
         if not self._targets:
             raise ValueError(f"none of {sorted(self.supported)} is among the detected languages")
@@ -74,8 +76,11 @@ class LanguageGuard:
         non_latin = sum(not ("a" <= c.lower() <= "z") and ord(c) > 0x24F for c in letters)
         if len(letters) < self.min_letters and non_latin < 2:
             return StageResult(stage=self.name, label=SUPPORTED, scores={SUPPORTED: 1.0})
-        values = self.detector.compute_language_confidence_values(text)
+        values = self.quick.compute_language_confidence_values(text)
         confidence = sum(v.value for v in values if v.language in self._targets)
+        if confidence < self.max_confidence:
+            values = self.detector.compute_language_confidence_values(text)
+            confidence = sum(v.value for v in values if v.language in self._targets)
         if confidence >= self.max_confidence:
             return StageResult(stage=self.name, label=SUPPORTED, scores={SUPPORTED: confidence})
         return StageResult(

@@ -92,11 +92,12 @@ class RedisServer:
 
 
 class CeleryWorker:
-    """A real `celery worker` process on the cases queue."""
+    """A real `celery worker` process on the cases queue (or the ``queues`` given)."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, queues: str = "cases") -> None:
         self.env = env
         self.log = log
+        self.queues = queues
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -111,7 +112,7 @@ class CeleryWorker:
                 "triage.worker",
                 "worker",
                 "-Q",
-                "cases",
+                self.queues,
                 "--pool=solo",
                 "--loglevel=INFO",
                 "--without-gossip",

@@ -48,6 +48,7 @@ def archive(tmp_path: Path) -> Path:
 
 
 def counts(triage: Triage) -> tuple[int, int]:
+    triage.store.flush()
     with triage.store.session() as s:
         cases = s.exec(select(func.count()).select_from(Case)).one()
         records = s.exec(select(func.count()).select_from(AuditRecord)).one()

@@ -86,6 +86,7 @@ def test_two_tenants_decide_differently_on_the_same_message(
     assert b.policy_version == "relaxed" and not b.crisis and b.action != a.action
     with pytest.raises(ValueError, match="unknown tenant 'c'.*forum-b"):
         triage.route(message, tenant="c")
+    triage.store.flush()
     with triage.store.session() as s:
         tenants = [json.loads(r.payload)["tenant"] for r in s.exec(select(AuditRecord))]
     assert tenants[-2:] == ["helpline-a", "forum-b"]
@@ -96,6 +97,7 @@ SHADOW_MESSAGES = ["the match last night was fun", "thanks for the help", "what 
 
 
 def _payloads(triage: Triage) -> list[dict[str, object]]:
+    triage.store.flush()
     with triage.store.session() as s:
         records = s.exec(select(AuditRecord).where(AuditRecord.event == "decision"))
         return [json.loads(r.payload) for r in records]
@@ -182,7 +184,8 @@ def test_a_database_failure_still_gives_the_crisis_line(
     make_triage: Callable[..., Triage], tmp_path: Path
 ) -> None:
     db_dir = tmp_path / "db"
-    triage = make_triage(database_url=f"sqlite:///{db_dir / 'cases.db'}")
+    # Every audit record committed before route() returns: the outage meets this message.
+    triage = make_triage(database_url=f"sqlite:///{db_dir / 'cases.db'}", audit_group_size=1)
     shutil.rmtree(db_dir)  # the volume is gone
     d = triage.route("the match last night was fun", region="US")
     assert "fail_safe:database_error" in d.reasons and d.action == "urgent_human_review"

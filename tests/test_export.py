@@ -21,16 +21,14 @@ TEXTS = [
 ]
 
 
-def test_export_writes_graphs_that_agree_with_pytorch_and_auto_picks_fp32(
+def test_export_writes_graphs_that_agree_with_pytorch_and_auto_picks_int8(
     tmp_path: Path,
 ) -> None:
     model = tiny_stage(tmp_path / "support", "support", spread=30.0)
     assert resolve_backend("auto", model, "cpu") == "torch"  # nothing exported yet
     written = export_onnx(model)
     assert written == [onnx_path(model, "onnx"), onnx_path(model, "onnx-int8")]
-    # auto takes fp32 ONNX, not int8: int8 scores differ from the fp32 ones the thresholds
-    # were tuned on.
-    assert resolve_backend("auto", model, "cpu") == "onnx"
+    assert resolve_backend("auto", model, "cpu") == "onnx-int8"
     assert resolve_backend("auto", model, "cuda") == "torch"
 
     report = validate(model, TEXTS, ["onnx", "onnx-int8"])
@@ -41,8 +39,11 @@ def test_export_writes_graphs_that_agree_with_pytorch_and_auto_picks_fp32(
     assert report["onnx-int8"]["alone_vs_batch_max_abs_prob_diff"] < 1e-6
     assert (model / "onnx" / "validation.json").exists()
 
+    onnx_path(model, "onnx-int8").unlink()
+    assert resolve_backend("auto", model, "cpu") == "onnx"  # exported without quantising
     torch_stage = TransformerStage("support", model, backend="torch")
     onnx_stage = TransformerStage("support", model, backend="auto")
+    assert onnx_stage.backend == "onnx"
     a = np.array(torch_stage.probabilities(TEXTS))
     b = np.array(onnx_stage.probabilities(TEXTS))
     assert np.abs(a - b).max() < 1e-4
@@ -68,10 +69,10 @@ def test_demo_exports_its_models_so_the_default_path_runs_onnx_side_by_side(
     support = tiny_stage(tmp_path / "support", "support")
     ensure_demo_models(crisis, support)  # present already: not retrained, only exported
     assert onnx_path(crisis, "onnx").exists() and onnx_path(support, "onnx").exists()
-    assert onnx_path(support, "onnx-int8").exists()  # for backend onnx-int8; auto stays fp32
+    assert onnx_path(support, "onnx-int8").exists()  # what auto runs on CPU
     assert (support / "onnx" / "validation.json").exists()
     triage = _demo_triage(crisis, support, tmp_path / "state")
-    assert triage.crisis_stage.backend == "onnx" and triage.stages_side_by_side  # type: ignore[attr-defined]
+    assert triage.crisis_stage.backend == "onnx-int8" and triage.stages_side_by_side  # type: ignore[attr-defined]
     assert triage.route("i want to kill myself").human
 
 
@@ -88,7 +89,7 @@ def test_demo_trains_stage_two_as_a_head_that_reads_stage_ones_onnx_pass(
     assert (support / "head.safetensors").exists() and not onnx_path(support, "onnx").exists()
     assert onnx_path(crisis, "onnx").exists()
     triage = _demo_triage(crisis, support, tmp_path / "state")
-    assert triage.crisis_stage.backend == "onnx"  # type: ignore[attr-defined]
+    assert triage.crisis_stage.backend == "onnx-int8"  # type: ignore[attr-defined]
     assert isinstance(triage.support_stage, HeadStage) and triage.support_stage.shares_pass
     assert not triage.stages_side_by_side
     assert triage.route("thank you, that helped a lot").support is not None

@@ -32,8 +32,11 @@ from training.thresholds import (
 def load_stage(
     model_dir: Path, device: str = "auto", batch_size: int = 64
 ) -> TransformerStage | HeadStage:
-    """The stage for a model directory (a whole model or a head on another's encoder)."""
-    return load_model_stage("eval", model_dir, device=device, batch_size=batch_size)
+    """The stage for a model directory (a whole model or a head on another's encoder).
+
+    On the backend ``route()`` picks by default: on CPU the int8 graph when it was exported.
+    """
+    return load_model_stage("eval", model_dir, device=device, batch_size=batch_size, backend="auto")
 
 
 def probabilities(stage: TransformerStage | HeadStage, texts: list[str]) -> np.ndarray:

@@ -12,6 +12,7 @@ from datasets import concatenate_datasets
 
 from training.config import TrainConfig
 from training.evaluate import tune
+from training.export import export_onnx
 from training.feedback import FEEDBACK_SOURCE, feedback_report, load_feedback
 from training.finetune import train
 from training.head import train_head
@@ -70,11 +71,21 @@ def with_feedback(data: TaskData, cfg: TrainConfig) -> TaskData:
 def train_and_tune(
     cfg: TrainConfig, data_root: Path | None, progress: Callable[[int, int], None] | None = None
 ) -> dict[str, float]:
-    """Fine-tune, tune thresholds on validation data, write the model card; the thresholds."""
+    """Fine-tune, export to ONNX, tune thresholds on validation data, write the model card.
+
+    Thresholds and calibration are tuned on the scores of the CPU default path (the int8
+    graph; a head reads its encoder's), so its flags are the ones validation measured.
+    """
     data = task_data(cfg, data_root)
     out = train_head(cfg, data, progress) if cfg.encoder else train(cfg, data, progress=progress)
+    if not cfg.encoder:
+        export_onnx(out)
     thresholds = tune(
-        out, data, target_recall=cfg.target_recall, target_precision=cfg.target_precision
+        out,
+        data,
+        target_recall=cfg.target_recall,
+        target_precision=cfg.target_precision,
+        device="cpu",
     )
     write_model_card(out, data)
     if cfg.feedback is not None and cfg.task == "crisis":

@@ -17,10 +17,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policies.decision import Decision
-from triage.facade import Triage
+
+if TYPE_CHECKING:
+    from triage.facade import Triage
 
 FORMATS = (".csv", ".jsonl", ".parquet")
 
@@ -100,7 +102,7 @@ def score_archive(
     Resumes after the rows a previous run completed (``output`` + ``.progress``); each chunk's
     decisions are on disk before the progress file counts them.
     """
-    lines = output.with_name(output.name + ".jsonl") if output.suffix == ".parquet" else output
+    lines = decisions_file(output)
     marker = output.with_name(output.name + ".progress")
     done = int(marker.read_text()) if marker.exists() and lines.exists() else 0
     if done:
@@ -112,14 +114,7 @@ def score_archive(
     output.parent.mkdir(parents=True, exist_ok=True)
     with lines.open("a" if done else "w", encoding="utf-8") as out:
         while chunk := list(islice(rows, chunk_size)):
-            decisions = triage.route_many(
-                [row[text_column] for row in chunk],
-                conversation_ids=_column(chunk, "conversation_id"),
-                regions=_column(chunk, "region"),
-                message_ids=_column(chunk, "id"),
-                user_ids=_column(chunk, "user_id"),
-                dry_run=dry_run,
-            )
+            decisions = route_chunk(triage, chunk, text_column, dry_run)
             out.writelines(d.model_dump_json() + "\n" for d in decisions)
             out.flush()
             os.fsync(out.fileno())
@@ -128,9 +123,28 @@ def score_archive(
             summary.add(decisions)
             if progress is not None:
                 progress(done)
-    if lines is not output:
-        _to_parquet(lines, output)
+    if lines != output:
+        to_parquet(lines, output)
     return summary
+
+
+def decisions_file(output: Path) -> Path:
+    """Where decisions are appended as JSON lines: the output, or a file beside a Parquet one."""
+    return output.with_name(output.name + ".jsonl") if output.suffix == ".parquet" else output
+
+
+def route_chunk(
+    triage: Triage, chunk: list[dict[str, Any]], text_column: str, dry_run: bool
+) -> list[Decision]:
+    """One chunk of rows through ``route_many``, with the platform's ids from its columns."""
+    return triage.route_many(
+        [row[text_column] for row in chunk],
+        conversation_ids=_column(chunk, "conversation_id"),
+        regions=_column(chunk, "region"),
+        message_ids=_column(chunk, "id"),
+        user_ids=_column(chunk, "user_id"),
+        dry_run=dry_run,
+    )
 
 
 def _keep_first_lines(path: Path, n: int) -> None:
@@ -159,7 +173,8 @@ PARQUET_COLUMNS = (
 )
 
 
-def _to_parquet(lines: Path, output: Path) -> None:
+def to_parquet(lines: Path, output: Path) -> None:
+    """The decisions of a JSON-lines file as a Parquet table of their main fields."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 

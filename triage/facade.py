@@ -148,6 +148,10 @@ class Triage:
             metadata=[metadata],
         )[0]
 
+    def close(self) -> None:
+        """Commit the audit records of decisions still grouped in memory (also done at exit)."""
+        self.store.close()
+
     def policy_for(self, tenant: str | None) -> PolicyHolder:
         """The policy holder of a tenant (``ValueError`` naming the known ones if unknown)."""
         if tenant is None:

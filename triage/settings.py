@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     database_timeout_s: float = Field(
         default=5.0, gt=0, description="How long a write waits for a locked/slow database."
     )
+    audit_group_size: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        description="Audit records of decisions that open no case committed together, at most "
+        "this many (1: each before route() returns). A crash loses at most one open group.",
+    )
+    audit_group_seconds: float = Field(
+        default=0.5, gt=0, le=60, description="An open audit group is committed this soon."
+    )
     broker_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Celery broker for the review queue."
     )
@@ -116,6 +126,8 @@ class Settings(BaseSettings):
             state_dir=self.state_dir,
             hmac_key=self.hmac_key_bytes(),
             timeout_s=self.database_timeout_s,
+            audit_group_size=self.audit_group_size,
+            audit_group_seconds=self.audit_group_seconds,
         )
 
     def conversation_memory(self) -> TurnMemory:

@@ -204,6 +204,12 @@ def score(
     ),
     policy: Path | None = typer.Option(None, help="Try another policy file."),
     chunk: int = typer.Option(256, min=1, help="Messages per batch (and per resume point)."),
+    celery: bool = typer.Option(
+        False,
+        help="Chunks scored by Celery workers on the archive queue (`celery -A triage.worker "
+        "worker -Q archive`), which must see the output's folder.",
+    ),
+    timeout: float = typer.Option(24 * 3600, help="With --celery: seconds to wait for workers."),
 ) -> None:
     """Score an archive; resumes after the last completed chunk if run again."""
     import time
@@ -216,23 +222,42 @@ def score(
         settings = settings.model_copy(update={"policy_path": policy})
     progress, update = progress_bar(f"scoring {source.name}")
     try:
-        triage = Triage(settings)
-        total = count_rows(source)
         started = time.perf_counter()
-        with progress:
-            summary = score_archive(
-                triage,
-                source,
-                out,
-                text_column=text_column,
-                chunk_size=chunk,
-                dry_run=dry_run,
-                progress=lambda n: update(n, total),
-            )
+        if celery:
+            from triage.archive_celery import score_on_workers
+            from triage.worker import app as celery_app
+
+            with progress:
+                summary = score_on_workers(
+                    celery_app,
+                    source,
+                    out,
+                    text_column=text_column,
+                    chunk_size=chunk,
+                    dry_run=dry_run,
+                    policy=policy,
+                    progress=update,
+                    timeout_s=timeout,
+                )
+            version = "of the workers"
+        else:
+            triage = Triage(settings)
+            total = count_rows(source)
+            with progress:
+                summary = score_archive(
+                    triage,
+                    source,
+                    out,
+                    text_column=text_column,
+                    chunk_size=chunk,
+                    dry_run=dry_run,
+                    progress=lambda n: update(n, total),
+                )
+            version = triage.policy.version
         seconds = time.perf_counter() - started
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, TimeoutError) as exc:
         fail(str(exc))
-    table = Table(title=f"{summary.rows} messages scored (policy {triage.policy.version})")
+    table = Table(title=f"{summary.rows} messages scored (policy {version})")
     table.add_column("tier / action")
     table.add_column("messages", justify="right")
     for name, count in [*summary.tiers.most_common(), *summary.actions.most_common()]:
