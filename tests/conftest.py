@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).parent))
 
+from local_services import RedisServer  # noqa: E402
 from tiny_models import tiny_stage  # noqa: E402
 
 from triage import Triage  # noqa: E402
@@ -54,3 +55,12 @@ def triage(make_triage: Callable[..., Triage]) -> Triage:
 _SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 if "TRIAGE_DATA_DIR" not in os.environ and _SHARED_DATA.is_dir():
     os.environ["TRIAGE_DATA_DIR"] = str(_SHARED_DATA)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server for the queue (AOF on), killed after the test."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.kill()

@@ -22,14 +22,6 @@ ROWS = [{"id": f"m{i}", "text": t, "region": "GB"} for i, t in enumerate(MESSAGE
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
 def workers(
     make_triage: Callable[..., Triage], redis_server: RedisServer, tmp_path: Path
 ) -> Iterator[tuple[Triage, Callable[[], CeleryWorker]]]:
