@@ -24,7 +24,7 @@ from training.data import data_dir
 from triage.load_report import LOAD_SAMPLE_FILE, read_sample
 
 HERE = Path(__file__).resolve().parent
-REVIEW_AT = [None, 0.05, 0.1, 0.15, 0.2, 0.3]
+REVIEW_AT = [None, 0.05, 0.1, 0.12, 0.14, 0.15, 0.16, 0.17, 0.18, 0.19, 0.2, 0.3]
 URGENT_AT = [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97]
 # What a choice may not give up, on the tune half and the validation sets.
 FLOORS = {
