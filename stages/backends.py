@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -78,29 +78,22 @@ class TorchScorer:
 class OnnxScorer:
     """ONNX Runtime on CPU, for a graph written by `triage export`.
 
-    ``per_sequence`` runs each sequence on its own, without padding, on a pool of
-    ``threads`` single-threaded runs: for the int8 graph, whose activations are quantised
-    with one scale per run, so that a message's scores never depend on its batch.
+    ``per_sequence`` runs each sequence on its own, without padding: for the int8 graph, whose
+    activations are quantised with one scale per run, so that a message's scores never depend
+    on its batch. A batch runs on a pool of ``threads`` single-threaded runs; one message runs
+    alone on ``threads`` threads that spin between their parts of the run (half the latency of
+    one thread), a session of its own with the same graph.
     """
 
     def __init__(self, path: Path, threads: int | None = None, per_sequence: bool = False) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Two stages alternate on few cores: a pool left spinning after its run would steal
-        # the cores the other stage's pool needs next.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if threads or per_sequence:
-            options.intra_op_num_threads = 1 if per_sequence else threads or 1
-            options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.path = path
+        self.per_sequence = per_sequence
+        cores = threads or os.cpu_count() or 1
+        self.session = _session(path, 1 if per_sequence else threads, spin=False)
         self.has_layer_means = LAYER_MEANS in {o.name for o in self.session.get_outputs()}
+        self._alone = _session(path, cores, spin=True) if per_sequence and cores > 1 else None
         self._pool = (
-            ThreadPoolExecutor(threads or os.cpu_count() or 1, thread_name_prefix="onnx-row")
-            if per_sequence
-            else None
+            ThreadPoolExecutor(cores, thread_name_prefix="onnx-row") if per_sequence else None
         )
 
     def __call__(
@@ -109,7 +102,8 @@ class OnnxScorer:
         """Logits for the batch, and the layer means when asked for."""
         names = ["logits", LAYER_MEANS] if layer_means else ["logits"]
         if self._pool is None or len(input_ids) == 1 and attention_mask.all():
-            return self._outputs(self.session.run(names, _feed(input_ids, attention_mask)))
+            session = self._alone or self.session
+            return self._outputs(session.run(names, _feed(input_ids, attention_mask)))
 
         def one(row: int) -> list[np.ndarray]:
             n = int(attention_mask[row].sum())  # padding is on the right: cut it off
@@ -123,6 +117,23 @@ class OnnxScorer:
     def _outputs(out: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
         means = np.asarray(out[1], dtype=np.float32) if len(out) > 1 else None
         return np.asarray(out[0], dtype=np.float32), means
+
+
+def _session(path: Path, threads: int | None, *, spin: bool) -> Any:
+    """An ONNX Runtime session on ``threads`` intra-op threads (None: all cores).
+
+    Without ``spin`` its threads sleep as soon as their work is done: two stages alternating
+    on few cores would otherwise steal the cores each other needs next.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def _feed(input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:

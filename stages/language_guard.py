@@ -69,14 +69,14 @@ class LanguageGuard:
         if not self._targets:
             raise ValueError(f"none of {sorted(self.supported)} is among the detected languages")
 
-    def _judge(self, text: str) -> StageResult:
-        text = without_surrogates(text)
+    def _too_short(self, text: str) -> bool:
         letters = [c for c in text if c.isalpha()]
         # Past Latin Extended-B, and not a letter that lowercases to ASCII (the Kelvin sign).
         non_latin = sum(not ("a" <= c.lower() <= "z") and ord(c) > 0x24F for c in letters)
-        if len(letters) < self.min_letters and non_latin < 2:
-            return StageResult(stage=self.name, label=SUPPORTED, scores={SUPPORTED: 1.0})
-        values = self.quick.compute_language_confidence_values(text)
+        return len(letters) < self.min_letters and non_latin < 2
+
+    def _judge(self, text: str, values: Any) -> StageResult:
+        """The verdict from the quick mode's confidence values, confirmed if unsupported."""
         confidence = sum(v.value for v in values if v.language in self._targets)
         if confidence < self.max_confidence:
             values = self.detector.compute_language_confidence_values(text)
@@ -91,5 +91,15 @@ class LanguageGuard:
         )
 
     def predict(self, texts: Sequence[str]) -> list[StageResult]:
-        """Judge each text."""
-        return [self._judge(t) for t in texts]
+        """Judge each text (a batch on lingua's own threads)."""
+        clean = [without_surrogates(t) for t in texts]
+        out = [StageResult(stage=self.name, label=SUPPORTED, scores={SUPPORTED: 1.0})] * len(clean)
+        judged = [k for k, t in enumerate(clean) if not self._too_short(t)]
+        found = (
+            self.quick.compute_language_confidence_values_in_parallel([clean[k] for k in judged])
+            if len(judged) > 1
+            else [self.quick.compute_language_confidence_values(clean[k]) for k in judged]
+        )
+        for k, values in zip(judged, found, strict=True):
+            out[k] = self._judge(clean[k], values)
+        return out

@@ -32,6 +32,9 @@ from stages.truncation import head_tail_chars, head_tail_ids, windows
 # Windows whose kept layer states stay in memory for a head (about 4.6 KB each for three
 # MiniLM layers); the batch just scored is always kept whole.
 MEMO_WINDOWS = 4096
+# Sequences per call to a scorer that runs each alone (int8): nothing is padded, so one call
+# per batch, bounded only so the ids array stays small.
+PER_SEQUENCE_CALL = 1024
 _SPECIAL: weakref.WeakKeyDictionary[Any, tuple[list[int], list[int]]] = weakref.WeakKeyDictionary()
 
 
@@ -328,7 +331,11 @@ class TransformerStage:
         overhead = CPU_PASS_OVERHEAD_TOKENS if self.device.type == "cpu" else None
         out: list[list[float]] = [[] for _ in ids]
         kept: np.ndarray | None = None
-        for chunk in length_batches([len(i) for i in ids], self.batch_size, overhead):
+        # A scorer that runs each sequence alone pads nothing: few calls keep its pool busy
+        # instead of waiting for the slowest sequence of every length bucket.
+        whole = getattr(self.scorer, "per_sequence", False)
+        size = max(self.batch_size, PER_SEQUENCE_CALL) if whole else self.batch_size
+        for chunk in length_batches([len(i) for i in ids], size, None if whole else overhead):
             batch = self.tokenizer.pad({"input_ids": [ids[i] for i in chunk]}, return_tensors="np")
             logits, means = self.scorer(
                 batch["input_ids"].astype(np.int64),
