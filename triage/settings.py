@@ -95,9 +95,9 @@ class Settings(BaseSettings):
     )
     backend: Literal["auto", "torch", "torch-fp16", "torch-bf16", "onnx", "onnx-int8"] = Field(
         default="auto",
-        description="Stage inference: 'auto' takes the fp32 ONNX graph written by "
-        "`triage export` on CPU when present, else PyTorch fp32; 'onnx-int8' is about twice "
-        "as fast, its scores the fp32 ones plus quantisation noise; fp16/bf16 need a GPU.",
+        description="Stage inference: 'auto' takes the int8 ONNX graph written by "
+        "`triage export` on CPU when present (the thresholds are tuned on its scores), else "
+        "the fp32 graph ('onnx'), else PyTorch fp32; fp16/bf16 need a GPU.",
     )
     hmac_key: SecretStr | None = Field(
         default=None,

@@ -200,10 +200,9 @@ def _export(
 def ensure_demo_models(crisis: Path, support: Path) -> None:
     """Train the small demo models (offline base encoder) where they are missing.
 
-    Stage two is a head on stage one's encoder, so routing costs one encoder pass. The
-    encoder is also exported to ONNX: fp32, which the default backend then runs on CPU
-    (about twice as fast as PyTorch here, same scores), and int8 for ``backend: onnx-int8``
-    (faster again, scores within quantisation noise; see README "Speed").
+    Stage two is a head on stage one's encoder, so routing costs one encoder pass. Training
+    exports the encoder to ONNX (fp32 and int8; the default backend runs int8 on CPU, see
+    docs/results.md "Speed"); models trained before that are exported here.
     """
     import shutil
 
