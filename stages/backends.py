@@ -28,7 +28,10 @@ class Scorer(Protocol):
     """Logits (float32, one row per sequence) for a padded batch of token ids.
 
     With ``layer_means`` also each layer's mean-pooled hidden states (``LAYER_MEANS``).
+    ``per_sequence``: it runs each sequence alone, so padding costs it nothing.
     """
+
+    per_sequence: bool
 
     def __call__(
         self, input_ids: np.ndarray, attention_mask: np.ndarray, *, layer_means: bool = False
@@ -48,6 +51,8 @@ def masked_layer_means(
 
 class TorchScorer:
     """The plain PyTorch path: fp32 anywhere, fp16/bf16 on a GPU."""
+
+    per_sequence = False
 
     def __init__(self, source: str, device: str, dtype: torch.dtype = torch.float32) -> None:
         from transformers import AutoModelForSequenceClassification

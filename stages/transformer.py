@@ -333,7 +333,7 @@ class TransformerStage:
         kept: np.ndarray | None = None
         # A scorer that runs each sequence alone pads nothing: few calls keep its pool busy
         # instead of waiting for the slowest sequence of every length bucket.
-        whole = getattr(self.scorer, "per_sequence", False)
+        whole = self.scorer.per_sequence
         size = max(self.batch_size, PER_SEQUENCE_CALL) if whole else self.batch_size
         for chunk in length_batches([len(i) for i in ids], size, None if whole else overhead):
             batch = self.tokenizer.pad({"input_ids": [ids[i] for i in chunk]}, return_tensors="np")

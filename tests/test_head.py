@@ -48,6 +48,7 @@ class _Passes:
 
     def __init__(self, stage: TransformerStage) -> None:
         self.count, self._inner = 0, stage.scorer
+        self.per_sequence = stage.scorer.per_sequence
         stage.scorer = self
 
     def __call__(self, *args: object, **kwargs: object) -> object:
