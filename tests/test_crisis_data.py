@@ -13,6 +13,7 @@ from transformers import AutoModel, AutoTokenizer
 from stages.normalize import model_text
 from stages.safety_net import PhraseLists, SafetyNet, crisis_unmasker, load_phrase_lists
 from training.base_models import offline_base_path
+from training.cssrs import load_cssrs, split_users
 from training.data import data_dir
 from training.finetune import training_sample
 from training.pipeline import build_config, task_data
@@ -21,6 +22,7 @@ from training.tasks import (
     figurative_negatives,
     frame_negatives,
     phrase_positives,
+    supportive_negatives,
     training_net,
     warning_signs,
 )
@@ -154,6 +156,19 @@ def test_net_only_phrases_are_matched_but_never_reach_stage_one_data() -> None:
     trained = training_net().phrases.categories
     assert "someone_else_at_risk" not in trained  # a category of net-only phrases
     assert not any(c.net_only for c in trained.values())
+
+
+def test_supportive_negatives_keep_help_for_others_and_leave_out_disclosures() -> None:
+    net = training_net()
+    negatives = set(supportive_negatives(data_dir(), net))
+    trained, held_out = split_users(load_cssrs(data_dir()))
+    supportive = {p for u in trained if u.label == "Supportive" for p in u.posts}
+    assert negatives and negatives <= supportive
+    assert not negatives & {p for u in held_out for p in u.posts}  # the reports' half
+    left_out = supportive - negatives
+    assert left_out and all(any(m.urgent for m in net.matches(p)) for p in left_out)
+    # crisis words addressed to someone else stay in: what these posts teach
+    assert any(net.matches(p) for p in negatives)
 
 
 def test_demo_stage_one_rows_are_those_its_model_and_reports_come_from(tmp_path: Path) -> None:

@@ -131,6 +131,9 @@ def test_train_crisis_stage_then_tune_and_report(tmp_path: Path, tiny_base: Path
     assert {"Supportive", "Indicator", "at risk"} <= set(tiers["users"])
     assert tiers["users"]["at risk"]["users"] == 145
     assert 0 <= tiers["auc_at_risk_vs_supportive"] <= 1
+    held = tiers["users_held_out"]  # the half `supportive_weight` never trains on
+    assert held["users"] == 125 and 0 <= held["auc_at_risk_vs_supportive"] <= 1
+    assert f"AUC {held['auc_at_risk_vs_supportive']}" in summary
     assert "checks: attempts" in tiers["sets"] and "checks: recovery" in tiers["sets"]
     assert "C-SSRS at-risk users urgent" in summary and "Calibration" in summary
     assert (tmp_path / "report" / "reliability.png").stat().st_size > 1000

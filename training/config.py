@@ -80,6 +80,13 @@ class TrainConfig(Truncation):
         description="Crisis task: weight of the contrastive frames (crisis words about someone "
         "else, recovered from, or as a topic) as negatives (0: leave them out).",
     )
+    supportive_weight: float = Field(
+        default=0.0,
+        ge=0,
+        le=10,
+        description="Crisis task: weight of the posts of the psychiatrist-rated Supportive users "
+        "(C-SSRS, the half of the users reports do not hold out) as negatives (0: leave them out).",
+    )
     drop_label_issues: bool = Field(
         default=False,
         description="Crisis task: drop the SDCNL posts whose subreddit label the text "

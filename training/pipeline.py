@@ -49,6 +49,7 @@ def task_data(cfg: TrainConfig, data_root: Path | None) -> TaskData:
         options["figurative_weight"] = cfg.figurative_weight
         options["warning_sign_weight"] = cfg.warning_sign_weight
         options["frame_weight"] = cfg.frame_weight
+        options["supportive_weight"] = cfg.supportive_weight
         options["drop_label_issues"] = cfg.drop_label_issues
     elif cfg.task == "support":
         options["rule"] = cfg.multi_label_rule

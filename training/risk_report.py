@@ -18,7 +18,7 @@ from stages.labels import CRISIS
 from stages.safety_net import SafetyNet
 from stages.transformer import TransformerStage
 from training.calibrate import reliability
-from training.cssrs import AT_RISK, LABELS, load_cssrs
+from training.cssrs import AT_RISK, LABELS, load_cssrs, split_users
 from training.obfuscate import STYLES, obfuscate
 from training.reference import check_sets
 from training.tasks import TaskData
@@ -75,11 +75,12 @@ def tier_metrics(
     }
     for check in check_sets():
         sets[check.name] = rates(kinds(policy, run(check.texts)))
-    users, cssrs = _user_metrics(policy, run, root)
+    users, cssrs, held_out = _user_metrics(policy, run, root)
     return {
         "sets": sets,
         "users": users,
         "auc_at_risk_vs_supportive": cssrs,
+        "users_held_out": held_out,
         "suicidewatch_obfuscated_reach_person": obfuscated,
         "targets": _targets(sets, users, cssrs),
     }
@@ -87,8 +88,12 @@ def tier_metrics(
 
 def _user_metrics(
     policy: Policy, run: Any, root: Path | None
-) -> tuple[dict[str, dict[str, float]], float]:
-    """Per C-SSRS label (and at risk together): users urgent and reaching a person."""
+) -> tuple[dict[str, dict[str, float]], float, dict[str, float]]:
+    """Per C-SSRS label (and at risk together): users urgent and reaching a person.
+
+    Also the figures on the held-out half of the users alone, the half no recipe trains on
+    (``supportive_weight`` uses the other): the ones to read for a model trained on them.
+    """
     people = load_cssrs(root)
     units = [u.id for u in people for _ in u.posts]
     scored = run([p for u in people for p in u.posts])
@@ -99,7 +104,27 @@ def _user_metrics(
         found = [t for user, t in tier.items() if label[user] in chosen]
         out[name] = rates(found) | {"users": len(found)}
     positive = {u.id: u.at_risk for u in people if u.at_risk or u.label == "Supportive"}
-    return out, user_auc(units, scored, positive)
+    _, held_out = split_users(people)
+    kept = {u.id for u in held_out}
+    inside = [i for i, user in enumerate(units) if user in kept]
+
+    def urgent(chosen: tuple[str, ...]) -> float:
+        return rates([t for user, t in tier.items() if user in kept and label[user] in chosen])[
+            "urgent"
+        ]
+
+    held = {
+        "users": len(kept),
+        "auc_at_risk_vs_supportive": user_auc(
+            [units[i] for i in inside],
+            [scored[i] for i in inside],
+            {u: y for u, y in positive.items() if u in kept},
+        ),
+        "at_risk_urgent": urgent(AT_RISK),
+        "supportive_urgent": urgent(("Supportive",)),
+        "indicator_urgent": urgent(("Indicator",)),
+    }
+    return out, user_auc(units, scored, positive), held
 
 
 def _targets(
@@ -197,6 +222,7 @@ def reliability_plot(calibration: dict[str, Any], path: Path) -> None:
 
 def to_markdown(policy: Policy, tiers: dict[str, Any], calibration: dict[str, Any]) -> str:
     """The tiers section of the crisis report."""
+    held = tiers["users_held_out"]
     lines = [
         f"## Risk tiers under policy {policy.version} (urgent from calibrated risk "
         f"{policy.risk.urgent_at}, frames {'on' if policy.risk.frames else 'off'})",
@@ -218,6 +244,10 @@ def to_markdown(policy: Policy, tiers: dict[str, Any], calibration: dict[str, An
         f"AUC of at-risk against Supportive users (each user's highest risk): "
         f"{tiers['auc_at_risk_vs_supportive']}. r/SuicideWatch posts reaching a person with "
         f"obfuscated words: {tiers['suicidewatch_obfuscated_reach_person']}.",
+        "",
+        f"The held-out half of the users alone ({held['users']}, never trained on): AUC "
+        f"{held['auc_at_risk_vs_supportive']}; urgent: at risk {held['at_risk_urgent']}, "
+        f"Supportive {held['supportive_urgent']}, Indicator {held['indicator_urgent']}.",
         "",
     ]
     if calibration.get("calibrated"):

@@ -15,6 +15,8 @@ Stage one (``crisis``) learns crisis from crisis-specific supervision, not from 
   "i wanna die" is not crisis.
 - short implicit warning signs (goodbyes, affairs put in order, a chosen date, burden) as
   positives, with everyday look-alikes as negatives (``crisis_warning_signs.yaml``, weight 0.5).
+- optionally (``supportive_weight``), the posts of the psychiatrist-rated Supportive users of
+  one half of the C-SSRS users as negatives, less their disclosures (``supportive_negatives``).
 
 All of this uses the net without its ``net_only`` phrases (``training_net``).
 """
@@ -31,6 +33,7 @@ from datasets import Dataset, concatenate_datasets
 
 from stages.labels import CRISIS_LABELS, SUPPORT_LABELS
 from stages.safety_net import PhraseLists, SafetyNet, load_phrase_lists
+from training.cssrs import load_cssrs, split_users
 from training.data import (
     DAIR_LABELS,
     SEED,
@@ -160,6 +163,19 @@ def frame_negatives(seed: int = SEED) -> dict[str, list[str]]:
     return out
 
 
+def supportive_negatives(root: Path | None, net: SafetyNet) -> list[str]:
+    """Posts of the C-SSRS Supportive users of the training half, as stage-one negatives.
+
+    These users only support others ("please don't kill yourself, why do you want to die?").
+    A post whose net match reads as the writer's own risk now is left out: a Supportive user
+    who discloses risk must still be seen. The other half of the users stays held out for
+    the reports (``training.cssrs.split_users``).
+    """
+    trained, _ = split_users(load_cssrs(root))
+    posts = [p for u in trained if u.label == "Supportive" for p in u.posts]
+    return [p for p in posts if not any(m.urgent for m in net.matches(p))]
+
+
 def _curated(
     net: SafetyNet,
     seed: int,
@@ -216,6 +232,7 @@ def crisis_task(
     figurative_weight: float = 2.0,
     warning_sign_weight: float = 0.5,
     frame_weight: float = 0.0,
+    supportive_weight: float = 0.0,
     drop_label_issues: bool = False,
     seed: int = SEED,
 ) -> TaskData:
@@ -261,6 +278,9 @@ def crisis_task(
         ]
     ).shuffle(seed=seed)
     curated = _curated(net, seed, figurative_weight, warning_sign_weight, frame_weight)
+    if supportive_weight:
+        supportive = supportive_negatives(root, net)
+        curated.append(_frame(supportive, 0, supportive_weight, "cssrs_supportive"))
     sw_val, dep_val = split_sdcnl("validation")
     slices = _validation_slices(
         sw_val, dep_val, dreaddit["validation"], go, goemotions_validation, seed

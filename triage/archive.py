@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from policies.decision import Decision
 
@@ -115,9 +115,7 @@ def score_archive(
     with lines.open("a" if done else "w", encoding="utf-8") as out:
         while chunk := list(islice(rows, chunk_size)):
             decisions = route_chunk(triage, chunk, text_column, dry_run)
-            out.writelines(d.model_dump_json() + "\n" for d in decisions)
-            out.flush()
-            os.fsync(out.fileno())
+            write_decisions(out, decisions)
             done += len(chunk)
             marker.write_text(str(done))
             summary.add(decisions)
@@ -145,6 +143,13 @@ def route_chunk(
         user_ids=_column(chunk, "user_id"),
         dry_run=dry_run,
     )
+
+
+def write_decisions(out: TextIO, decisions: list[Decision]) -> None:
+    """Append decisions as JSON lines and make them durable before anything counts them."""
+    out.writelines(d.model_dump_json() + "\n" for d in decisions)
+    out.flush()
+    os.fsync(out.fileno())
 
 
 def _keep_first_lines(path: Path, n: int) -> None:

@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Any
 from celery import Celery
 
 from policies.decision import Decision
-from triage.archive import ArchiveSummary, decisions_file, read_rows, route_chunk, to_parquet
+from triage.archive import (
+    ArchiveSummary,
+    decisions_file,
+    read_rows,
+    route_chunk,
+    to_parquet,
+    write_decisions,
+)
 
 if TYPE_CHECKING:
     from triage.facade import Triage
@@ -88,9 +95,7 @@ def score_chunk(triage: Triage, parts: Path, index: int, text_column: str, dry_r
     decisions = route_chunk(triage, chunk, text_column, dry_run)
     tmp = done.with_name(f".{done.name}.{os.getpid()}.tmp")
     with tmp.open("w", encoding="utf-8") as out:
-        out.writelines(d.model_dump_json() + "\n" for d in decisions)
-        out.flush()
-        os.fsync(out.fileno())
+        write_decisions(out, decisions)
     os.replace(tmp, done)
     return len(chunk)
 

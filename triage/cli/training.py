@@ -39,6 +39,7 @@ def train(
     figurative_weight: float | None = typer.Option(None, help=_help("figurative_weight")),
     warning_sign_weight: float | None = typer.Option(None, help=_help("warning_sign_weight")),
     frame_weight: float | None = typer.Option(None, help=_help("frame_weight")),
+    supportive_weight: float | None = typer.Option(None, help=_help("supportive_weight")),
     feedback: Path | None = typer.Option(None, help=_help("feedback")),
     feedback_texts: Path | None = typer.Option(None, help=_help("feedback_texts")),
     feedback_weight: float | None = typer.Option(None, help=_help("feedback_weight")),
