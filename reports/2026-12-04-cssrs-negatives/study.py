@@ -9,7 +9,8 @@ Train with and without the Supportive users' posts as negatives, then evaluate e
 
 Results go to ``results-<name>.json`` beside this file: the validation sets and checks, and
 the C-SSRS figures on the half of the users ``supportive_weight`` trains on and on the
-held-out half (``training.cssrs.split_users``).
+held-out half (``training.cssrs.split_users``). With ``--sweep``, the urgent shares as the
+policy's ``risk.urgent_at`` moves (the texts scored once) go to ``sweep-<name>.json``.
 """
 
 from __future__ import annotations
@@ -17,39 +18,52 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import training.pipeline as pipeline
 from policies.loader import load_policy
+from policies.schema import Policy
 from stages.frames import FrameReader
+from stages.model_dir import StageCard
 from stages.safety_net import SafetyNet
 from training.cssrs import AT_RISK, load_cssrs, split_users
 from training.data import data_dir
 from training.evaluate import load_stage
 from training.reference import check_sets
-from training.tiers import by_user, kinds, rates, score, user_auc
+from training.tiers import Scored, by_user, kinds, rates, score, user_auc
 
 HERE = Path(__file__).parent
 
 
 GROUPS = (("at risk", AT_RISK), ("Supportive", ("Supportive",)), ("Indicator", ("Indicator",)))
+URGENT_AT = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+
+
+def scorer(model: Path) -> tuple[Any, Any]:
+    """The stage one of a model directory with the shipped net and frames, and the crisis data."""
+    stage = load_stage(model)
+    frames = FrameReader()
+    net = SafetyNet(frames=frames)
+
+    def run(texts: list[str]) -> list[Scored]:
+        return score(stage, net, frames, texts)
+
+    return run, pipeline.load_task("crisis", data_dir())
 
 
 def evaluate(model: Path, name: str) -> dict:
     """Urgent and reach-a-person shares per set, and the C-SSRS figures by half."""
     policy = load_policy(None)
-    stage = load_stage(model)
-    frames = FrameReader()
-    net = SafetyNet(frames=frames)
-    data = pipeline.load_task("crisis", data_dir())
-    out: dict = {"model": str(model), "threshold": stage.card.thresholds}
+    run, data = scorer(model)
+    out: dict = {"model": str(model), "threshold": StageCard.load(model).thresholds}
     for key in ("suicidewatch", "goemotions_validation", "not_stressed", "depression"):
-        out[key] = rates(kinds(policy, score(stage, net, frames, list(data.slices[key]["text"]))))
+        out[key] = rates(kinds(policy, run(list(data.slices[key]["text"]))))
     for check in check_sets():
-        out[check.name] = rates(kinds(policy, score(stage, net, frames, check.texts)))
+        out[check.name] = rates(kinds(policy, run(check.texts)))
     tune, report = split_users(load_cssrs(data_dir()))
     for half, people in (("tune", tune), ("report", report)):
         units = [u.id for u in people for _ in u.posts]
-        scored = score(stage, net, frames, [p for u in people for p in u.posts])
+        scored = run([p for u in people for p in u.posts])
         tier = by_user(units, kinds(policy, scored))
         label = {u.id: u.label for u in people}
         figures = {}
@@ -63,13 +77,53 @@ def evaluate(model: Path, name: str) -> dict:
     return out
 
 
+def urgent_by_user(policy: Policy, units: list[str], scored: list[Scored], label: dict) -> dict:
+    """Share of each group's users with an urgent post."""
+    tier = by_user(units, kinds(policy, scored))
+    return {
+        group: rates([t for user, t in tier.items() if label[user] in chosen])["urgent"]
+        for group, chosen in GROUPS
+    }
+
+
+def sweep(model: Path, name: str) -> dict:
+    """Urgent shares per set and per C-SSRS half at each ``urgent_at``."""
+    shipped = load_policy(None)
+    run, data = scorer(model)
+    sets = {
+        key: run(list(data.slices[key]["text"]))
+        for key in ("goemotions_validation", "not_stressed", "suicidewatch")
+    }
+    people = dict(zip(("tune", "report"), split_users(load_cssrs(data_dir())), strict=True))
+    label = {u.id: u.label for half in people.values() for u in half}
+    halves = {
+        half: ([u.id for u in users for _ in u.posts], run([p for u in users for p in u.posts]))
+        for half, users in people.items()
+    }
+    out: dict = {"model": str(model)}
+    for at in URGENT_AT:
+        policy = shipped.model_copy(
+            update={"risk": shipped.risk.model_copy(update={"urgent_at": at})}
+        )
+        row: dict = {key: rates(kinds(policy, scored))["urgent"] for key, scored in sets.items()}
+        for half, (units, scored) in halves.items():
+            row[f"cssrs_{half}"] = urgent_by_user(policy, units, scored, label)
+        out[str(at)] = row
+    (HERE / f"sweep-{name}.json").write_text(json.dumps(out, indent=2) + "\n")
+    return out
+
+
 def main() -> None:
-    """Evaluate one model directory."""
+    """Evaluate one model directory, or sweep ``urgent_at`` for it."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("model", type=Path)
     parser.add_argument("--name", required=True)
+    parser.add_argument("--sweep", action="store_true", help="urgent shares as urgent_at moves")
     args = parser.parse_args()
-    evaluate(args.model, args.name)
+    if args.sweep:
+        print(json.dumps(sweep(args.model, args.name), indent=2))
+    else:
+        evaluate(args.model, args.name)
 
 
 if __name__ == "__main__":
