@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import training.pipeline as pipeline
 from policies.loader import load_policy
@@ -30,7 +30,9 @@ from training.cssrs import AT_RISK, load_cssrs, split_users
 from training.data import data_dir
 from training.evaluate import load_stage
 from training.reference import check_sets
+from training.tasks import TaskData
 from training.tiers import Scored, by_user, kinds, rates, score, user_auc
+from triage.testing import policy_with
 
 HERE = Path(__file__).parent
 
@@ -39,7 +41,7 @@ GROUPS = (("at risk", AT_RISK), ("Supportive", ("Supportive",)), ("Indicator", (
 URGENT_AT = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 
 
-def scorer(model: Path) -> tuple[Any, Any]:
+def scorer(model: Path) -> tuple[Callable[[list[str]], list[Scored]], TaskData]:
     """The stage one of a model directory with the shipped net and frames, and the crisis data."""
     stage = load_stage(model)
     frames = FrameReader()
@@ -88,7 +90,6 @@ def urgent_by_user(policy: Policy, units: list[str], scored: list[Scored], label
 
 def sweep(model: Path, name: str) -> dict:
     """Urgent shares per set and per C-SSRS half at each ``urgent_at``."""
-    shipped = load_policy(None)
     run, data = scorer(model)
     sets = {
         key: run(list(data.slices[key]["text"]))
@@ -102,9 +103,7 @@ def sweep(model: Path, name: str) -> dict:
     }
     out: dict = {"model": str(model)}
     for at in URGENT_AT:
-        policy = shipped.model_copy(
-            update={"risk": shipped.risk.model_copy(update={"urgent_at": at})}
-        )
+        policy = policy_with(risk={"urgent_at": at})
         row: dict = {key: rates(kinds(policy, scored))["urgent"] for key, scored in sets.items()}
         for half, (units, scored) in halves.items():
             row[f"cssrs_{half}"] = urgent_by_user(policy, units, scored, label)
