@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-import re
 from pathlib import Path
 
 import torch
 import yaml
-from datasets import Dataset
 from transformers import AutoModel, AutoTokenizer
 
 from stages.normalize import model_text
@@ -20,7 +17,6 @@ from training.cssrs import load_cssrs, split_users
 from training.data import data_dir
 from training.finetune import training_sample
 from training.pipeline import build_config, task_data
-from training.surface import vary_surface, with_surface_variants
 from training.tasks import (
     carrier_negatives,
     figurative_negatives,
@@ -185,44 +181,3 @@ def test_demo_stage_one_rows_are_those_its_model_and_reports_come_from(tmp_path:
             read = row | {"text": model_text(row["text"], unmask)}
             digest.update(json.dumps(read, sort_keys=True).encode())
     assert digest.hexdigest() == DEMO_CRISIS_ROWS_SHA256, "stage one's demo data changed"
-
-
-def _typed(text: str) -> tuple[bool, bool]:
-    """Whether ``text`` ends in punctuation, and whether it has an apostrophe."""
-    return text.rstrip()[-1:] in ".!?", "'" in text or "’" in text
-
-
-def test_surface_variants_flip_how_a_text_is_typed_both_ways_and_nothing_else() -> None:
-    chat, comment = "i cant do this anymore im done", "I'm done with my exams, finally!"
-    for text in (chat, comment):
-        seen = {vary_surface(text, random.Random(seed)) for seed in range(64)}
-        assert {_typed(v) for v in seen} == {(a, b) for a in (True, False) for b in (True, False)}
-        words = {re.sub(r"['’.!?]", "", v) for v in seen}
-        assert words == {re.sub(r"['’.!?]", "", text)}  # the words stay
-    assert "i can't do this anymore i'm done" in {
-        vary_surface(chat, random.Random(s)) for s in range(64)
-    }
-
-
-def test_varied_rows_no_longer_tell_their_label_by_how_they_are_typed() -> None:
-    # Chat-typed positives, comment-typed negatives: the typing alone gives the label away.
-    positives = ["i cant go on", "im so tired of everything", "nobody would notice"] * 40
-    negatives = ["I'm at the shop.", "Don't forget the milk!", "What time is it?"] * 40
-    rows = Dataset.from_dict(
-        {"text": positives + negatives, "label": [1] * 120 + [0] * 120, "weight": [1.0] * 240}
-    )
-    assert with_surface_variants(rows, 0.0, seed=15)["text"] == rows["text"]
-    varied = with_surface_variants(rows, 1.0, seed=15)
-    assert varied["label"] == rows["label"]
-    assert varied["text"] == with_surface_variants(rows, 1.0, seed=15)["text"]  # reproducible
-    for cue in (0, 1):  # final punctuation, apostrophes
-        share = [
-            sum(
-                _typed(t)[cue]
-                for t, y in zip(varied["text"], varied["label"], strict=True)
-                if y == label
-            )
-            / 120
-            for label in (0, 1)
-        ]
-        assert abs(share[0] - share[1]) < 0.2, (cue, share)  # was 1.0 apart

@@ -87,13 +87,6 @@ class TrainConfig(Truncation):
         description="Crisis task: weight of the posts of the psychiatrist-rated Supportive users "
         "(C-SSRS, the half of the users reports do not hold out) as negatives (0: leave them out).",
     )
-    surface_variants: float = Field(
-        default=0.0,
-        ge=0,
-        le=1,
-        description="Share of training rows whose final punctuation and apostrophes are flipped "
-        "(training/surface.py), so that a label cannot ride on how a text is typed (0: none).",
-    )
     drop_label_issues: bool = Field(
         default=False,
         description="Crisis task: drop the SDCNL posts whose subreddit label the text "

@@ -30,7 +30,6 @@ from stages.transformer import encode
 from training.base_models import describe_base, resolve_base
 from training.config import TrainConfig
 from training.data import subsample
-from training.surface import with_surface_variants
 from training.tasks import TaskData
 
 log = logging.getLogger(__name__)
@@ -124,7 +123,7 @@ def training_sample(cfg: TrainConfig, data: TaskData) -> Dataset:
     train = subsample(data.train, cfg.max_train_examples, cfg.seed)
     if data.curated is not None:
         train = concatenate_datasets([train, data.curated]).shuffle(seed=cfg.seed)
-    return with_surface_variants(train, cfg.surface_variants, cfg.seed)
+    return train
 
 
 def _save_stage(

@@ -44,7 +44,6 @@ def train(
     feedback_texts: Path | None = typer.Option(None, help=_help("feedback_texts")),
     feedback_weight: float | None = typer.Option(None, help=_help("feedback_weight")),
     drop_label_issues: bool | None = typer.Option(None, help=_help("drop_label_issues")),
-    surface_variants: float | None = typer.Option(None, help=_help("surface_variants")),
     target_recall: float | None = typer.Option(None, help=_help("target_recall")),
     seed: int | None = typer.Option(None, help=_help("seed") + " (default: the recipe's)"),
     data_dir: Path | None = typer.Option(None, help="Local corpora (default TRIAGE_DATA_DIR)."),
