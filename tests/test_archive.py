@@ -108,6 +108,18 @@ def test_parquet_in_and_out(triage: Triage, tmp_path: Path) -> None:
     assert table.num_rows == len(MESSAGES) and "tier" in table.column_names
 
 
+def test_json_lines_in_keep_ids_and_conversations(triage: Triage, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    rows = [{"id": f"j{i}", "text": t, "conversation_id": "c1"} for i, t in enumerate(MESSAGES)]
+    source.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    summary = score_archive(triage, source, out, dry_run=True)
+    decisions = read_decisions(out)
+    assert summary.rows == len(MESSAGES)  # the blank line is no row
+    assert [d["message_id"] for d in decisions] == [r["id"] for r in rows]
+    assert {d["conversation_id"] for d in decisions} == {"c1"}
+
+
 def test_the_cli_scores_summarises_and_plots(
     make_triage: Callable[..., Triage], archive: Path, tmp_path: Path
 ) -> None:
