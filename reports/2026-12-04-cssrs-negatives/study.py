@@ -53,6 +53,15 @@ def scorer(model: Path) -> tuple[Callable[[list[str]], list[Scored]], TaskData]:
     return run, pipeline.load_task("crisis", data_dir())
 
 
+def rates_by_group(policy: Policy, units: list[str], scored: list[Scored], label: dict) -> dict:
+    """Each C-SSRS group's users: share with an urgent post, share reaching a person."""
+    tier = by_user(units, kinds(policy, scored))
+    return {
+        group: rates([t for user, t in tier.items() if label[user] in chosen])
+        for group, chosen in GROUPS
+    }
+
+
 def evaluate(model: Path, name: str) -> dict:
     """Urgent and reach-a-person shares per set, and the C-SSRS figures by half."""
     policy = load_policy(None)
@@ -66,26 +75,14 @@ def evaluate(model: Path, name: str) -> dict:
     for half, people in (("tune", tune), ("report", report)):
         units = [u.id for u in people for _ in u.posts]
         scored = run([p for u in people for p in u.posts])
-        tier = by_user(units, kinds(policy, scored))
         label = {u.id: u.label for u in people}
-        figures = {}
-        for group, chosen in GROUPS:
-            figures[group] = rates([t for user, t in tier.items() if label[user] in chosen])
+        figures: dict = rates_by_group(policy, units, scored, label)
         positive = {u.id: u.at_risk for u in people if u.at_risk or u.label == "Supportive"}
         figures["auc_at_risk_vs_supportive"] = round(user_auc(units, scored, positive), 4)
         out[f"cssrs_{half}"] = figures
     (HERE / f"results-{name}.json").write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))
     return out
-
-
-def urgent_by_user(policy: Policy, units: list[str], scored: list[Scored], label: dict) -> dict:
-    """Share of each group's users with an urgent post."""
-    tier = by_user(units, kinds(policy, scored))
-    return {
-        group: rates([t for user, t in tier.items() if label[user] in chosen])["urgent"]
-        for group, chosen in GROUPS
-    }
 
 
 def sweep(model: Path, name: str) -> dict:
@@ -106,7 +103,8 @@ def sweep(model: Path, name: str) -> dict:
         policy = policy_with(risk={"urgent_at": at})
         row: dict = {key: rates(kinds(policy, scored))["urgent"] for key, scored in sets.items()}
         for half, (units, scored) in halves.items():
-            row[f"cssrs_{half}"] = urgent_by_user(policy, units, scored, label)
+            by_group = rates_by_group(policy, units, scored, label)
+            row[f"cssrs_{half}"] = {group: shares["urgent"] for group, shares in by_group.items()}
         out[str(at)] = row
     (HERE / f"sweep-{name}.json").write_text(json.dumps(out, indent=2) + "\n")
     return out
